@@ -1,0 +1,67 @@
+"""Ember: a readable deep-learning library with PyTorch's API over hand-written C++/CUDA kernels.
+
+``import ember as torch`` lets textbook PyTorch code run unchanged: tensors with autograd
+(``ember.Tensor``), ``ember.nn``, ``ember.optim``, ``ember.utils.data``, and CUDA through CuPy.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+import builtins as _builtins
+
+from . import _C  # noqa: F401  (the CPU kernels; fails loudly if the extension was not built)
+from . import autograd, backends, cuda  # noqa: F401
+from ._device import device  # noqa: F401
+from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype,  # noqa: F401,A004
+                     half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
+                       set_grad_enabled)
+from .ops import *  # noqa: F401,F403
+from .ops import (abs, all, any, max, min, pow, round, sum, range_ as range)  # noqa: F401,A004
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: F401
+                     seed, set_rng_state)
+from .tensor import Size, Tensor  # noqa: F401
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(t: Tensor) -> bool:
+    return t.is_floating_point()
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
+                     sci_mode=None) -> None:
+    import numpy as _np
+
+    _np.set_printoptions(**{k: v for k, v in dict(precision=precision, threshold=threshold,
+                                                  edgeitems=edgeitems, linewidth=linewidth).items()
+                            if v is not None})
+
+
+def _typed_tensor(dt):
+    class _Typed:
+        """Legacy constructor (``ember.FloatTensor([1, 2])``, ``ember.LongTensor(3)``)."""
+
+        def __new__(cls, *args):
+            from .ops import empty, tensor
+
+            if len(args) == 1 and not isinstance(args[0], _builtins.int):
+                return tensor(args[0], dtype=dt)
+            return empty(*args, dtype=dt)
+
+    _Typed.__name__ = dt.name.capitalize() + "Tensor"
+    return _Typed
+
+
+FloatTensor = _typed_tensor(float32)
+DoubleTensor = _typed_tensor(float64)
+LongTensor = _typed_tensor(int64)
+IntTensor = _typed_tensor(int32)
+BoolTensor = _typed_tensor(bool)
+ByteTensor = _typed_tensor(uint8)

@@ -1,0 +1,209 @@
+"""The op mechanism: every differentiable operation is a ``Function`` subclass with
+
+* ``forward(ctx, *args, **attrs)`` — for Ember's own ops (``Op``) it works on raw NumPy/CuPy
+  arrays; for user-defined ``ember.autograd.Function`` subclasses it receives Tensors, as in PyTorch;
+* ``backward(ctx, *grad_outputs) -> grad per forward argument`` — written with Ember Tensor ops,
+  so that it is itself differentiable (higher-order gradients) unless an op says otherwise.
+
+``apply`` runs forward, wraps the results in Tensors and, when gradients are needed, records a
+``Node`` that links to the nodes of the inputs.
+"""
+from __future__ import annotations
+
+import traceback
+import weakref
+
+from . import anomaly, grad_mode
+
+
+class Context:
+    """What ``forward`` leaves for ``backward`` (PyTorch's ``ctx``)."""
+
+    def __init__(self) -> None:
+        self.saved_tensors: tuple = ()
+        self.needs_input_grad: tuple = ()
+        self.inputs: tuple = ()  # the forward arguments, Tensors kept as Tensors
+        self._outputs: tuple = ()
+        self.materialize_grads = True
+        self._non_differentiable: set = set()
+        self.versions: tuple = ()
+
+    def save_for_backward(self, *tensors) -> None:
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors) -> None:  # accepted for PyTorch compatibility
+        pass
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+    def output(self, i: int = 0):
+        """The i-th output Tensor, graph attached (for backward formulas that reuse it)."""
+        ref, version = self._outputs[i]
+        out = ref()
+        if out is None:
+            raise RuntimeError("internal error: an output needed by backward was freed")
+        if out._version != version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{out.dtype.name} {list(out.shape)}] is at version {out._version}; "
+                f"expected version {version} instead.")
+        return out
+
+
+class Node:
+    """A recorded operation in the graph (a tensor's ``grad_fn``)."""
+
+    __slots__ = ("fn", "ctx", "next_functions", "pre_hooks", "hooks", "stack", "num_outputs",
+                 "output_meta", "__weakref__")
+
+    def __init__(self, fn, ctx, next_functions, output_meta) -> None:
+        self.fn = fn
+        self.ctx = ctx
+        self.next_functions = next_functions  # tuple of (Node | None, input_nr)
+        self.pre_hooks: dict[int, list] = {}  # output_nr -> hooks registered on that output
+        self.hooks: list = []
+        self.num_outputs = len(output_meta)
+        self.output_meta = output_meta  # (shape, dtype, device) per output, to make zero grads
+        self.stack = "".join(traceback.format_stack(limit=12)[:-3]) if anomaly.is_anomaly_enabled() else None
+
+    def name(self) -> str:
+        return self.fn.__name__ + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def register_hook(self, hook) -> None:
+        self.hooks.append(hook)
+
+    def apply(self, grads):
+        if self.ctx is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the graph "
+                "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+                "you need to backward through the graph a second time or if you need to access saved "
+                "tensors after calling backward.")
+        for i, (arg, version) in enumerate(zip(self.ctx.inputs, self.ctx.versions)):
+            if version is not None and arg._version != version:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: [{arg.dtype.name} {list(arg.shape)}] is at version "
+                    f"{arg._version}; expected version {version} instead (input {i} of {self.name()}).")
+        result = self.fn.backward(self.ctx, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        return result
+
+    def release(self) -> None:
+        self.ctx = None
+
+
+class AccumulateGrad:
+    """The graph's sink for a leaf tensor: adds incoming gradients into ``tensor.grad``."""
+
+    __slots__ = ("variable", "next_functions", "pre_hooks", "hooks", "__weakref__")
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+        self.next_functions = ()
+        self.pre_hooks: dict = {}
+        self.hooks: list = []
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def _grad_edge(t):
+    """The (node, input_nr) an input tensor's gradient should flow to."""
+    if not t.requires_grad:
+        return (None, 0)
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    acc = t._accumulator() if t._accumulator is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._accumulator = weakref.ref(acc)
+    return (acc, 0)
+
+
+class Function:
+    """User-defined differentiable function, PyTorch style::
+
+        class Exp(ember.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp(); ctx.save_for_backward(y); return y
+            @staticmethod
+            def backward(ctx, g):
+                (y,) = ctx.saved_tensors; return g * y
+    """
+
+    # Ember's own ops (``Op``) receive arrays in forward; user Functions receive Tensors.
+    _forward_on_arrays = False
+    # Whether backward reads the values of the inputs (in-place ops copy the old value only then).
+    needs_input_values = True
+
+    @classmethod
+    def apply(cls, *args, **attrs):
+        from ..tensor import Tensor
+
+        tensor_args = [a for a in args if isinstance(a, Tensor)]
+        record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensor_args)
+        ctx = Context()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if cls._forward_on_arrays:
+            raw = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args], **attrs)
+        else:
+            with grad_mode.no_grad():
+                raw = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args],
+                                  **attrs)
+        single = not isinstance(raw, tuple)
+        outs = tuple(_wrap(r) for r in ((raw,) if single else raw))
+        if record:
+            ctx.inputs = args
+            if cls.needs_input_values:
+                ctx.versions = tuple(a._version if isinstance(a, Tensor) else None for a in args)
+            edges = tuple(_grad_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+            meta = tuple((o.shape, o._data.dtype, o.device) if isinstance(o, Tensor) else None
+                         for o in outs)
+            node = Node(cls, ctx, edges, meta)
+            for i, o in enumerate(outs):
+                if isinstance(o, Tensor) and id(o) not in ctx._non_differentiable and \
+                        o._data.dtype.kind == "f":
+                    o.requires_grad = True
+                    o.grad_fn = node
+                    o._output_nr = i
+            ctx._outputs = tuple((weakref.ref(o), o._version) if isinstance(o, Tensor) else (lambda: None, 0)
+                                 for o in outs)
+        return outs[0] if single else outs
+
+    @staticmethod
+    def forward(ctx, *args, **attrs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError
+
+
+class Op(Function):
+    """Base of Ember's built-in ops: ``forward`` takes and returns raw arrays."""
+
+    _forward_on_arrays = True
+
+
+def _wrap(r):
+    from ..tensor import Tensor
+
+    if isinstance(r, Tensor):
+        return r.detach() if r.requires_grad else r
+    if r is None or isinstance(r, (int, float, bool, str)):
+        return r
+    return Tensor._make(r)

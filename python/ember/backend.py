@@ -1,0 +1,82 @@
+"""Device dispatch, written once: which array module owns a tensor's memory (NumPy or CuPy) and
+which extension module holds its kernels (``ember._C`` or ``ember._C_cuda``)."""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import numpy as np
+
+from . import _C  # the CPU kernels are always built
+
+_cupy: ModuleType | None = None
+_cuda_kernels: ModuleType | None = None
+_cuda_error: str | None = None
+
+
+def _load_cuda() -> None:
+    global _cupy, _cuda_kernels, _cuda_error
+    if _cupy is not None or _cuda_error is not None:
+        return
+    try:
+        import cupy
+    except ImportError as exc:
+        _cuda_error = f"CuPy is not installed ({exc}); install with: pip install 'ember[cuda]'"
+        return
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            _cuda_error = "no CUDA device is visible"
+            return
+    except Exception as exc:  # no driver
+        _cuda_error = f"CUDA is not usable on this machine ({exc})"
+        return
+    try:
+        _cuda_kernels = importlib.import_module("ember._C_cuda")
+    except ImportError as exc:
+        _cuda_error = f"ember was built without its CUDA module ({exc}); reinstall with nvcc on PATH"
+        return
+    _cupy = cupy
+
+
+def cuda_available() -> bool:
+    _load_cuda()
+    return _cupy is not None
+
+
+def require_cuda() -> ModuleType:
+    """CuPy, or a RuntimeError that says why CUDA cannot be used."""
+    _load_cuda()
+    if _cupy is None:
+        raise RuntimeError(f"ember: CUDA requested but unavailable: {_cuda_error}")
+    return _cupy
+
+
+def is_cuda_array(a) -> bool:
+    return _cupy is not None and isinstance(a, _cupy.ndarray)
+
+
+def xp_of(a) -> ModuleType:
+    """The array module (numpy or cupy) that owns ``a``."""
+    return _cupy if is_cuda_array(a) else np
+
+
+def kernels_of(a) -> ModuleType:
+    """The kernel module for ``a``'s device: ``ember._C`` or ``ember._C_cuda``."""
+    return _cuda_kernels if is_cuda_array(a) else _C
+
+
+def xp_for_device(dev) -> ModuleType:
+    return require_cuda() if dev.type == "cuda" else np
+
+
+def to_host(a) -> np.ndarray:
+    return a.get() if is_cuda_array(a) else a
+
+
+def to_device_array(a, dev):
+    """Copy/move an array to ``dev`` ('cpu' or 'cuda[:i]')."""
+    if dev.type == "cpu":
+        return to_host(a)
+    cp = require_cuda()
+    with cp.cuda.Device(dev.index or 0):
+        return cp.asarray(a)

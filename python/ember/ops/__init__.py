@@ -1,0 +1,38 @@
+"""Ember's differentiable operations. Each family module holds ops whose forward and backward sit
+side by side; this package re-exports them and lists which are also Tensor methods."""
+from __future__ import annotations
+
+from .creation import *  # noqa: F401,F403
+from .creation import (bernoulli_, cauchy_, exponential_, geometric_, log_normal_,  # noqa: F401
+                       random_fill_, range_)
+from .index import *  # noqa: F401,F403
+from .index import copy_, fill_, inplace  # noqa: F401
+from .linalg import *  # noqa: F401,F403
+from .pointwise import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .reduce import all, any, max, min, sum  # noqa: F401,A004
+from .pointwise import abs, pow, round  # noqa: F401,A004
+from .shape import *  # noqa: F401,F403
+from .shape import diagonal_  # noqa: F401
+
+# Functions that are also Tensor methods (x.exp(), x.sum(1), x.view(2, 3), ...).
+_METHOD_NAMES = """
+add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow neg
+exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal square sin cos tan asin acos atan sinh cosh
+tanh sigmoid erf abs relu sign floor ceil trunc frac round isnan isinf isfinite logical_not
+logical_and logical_or logical_xor bitwise_not clamp clip clamp_min clamp_max where maximum minimum
+fmax fmin eq ne lt le gt ge greater greater_equal less less_equal not_equal equal allclose isclose
+addcmul addcdiv lerp atan2
+sum nansum mean nanmean var std var_mean std_mean max min amax amin aminmax argmax argmin sort
+argsort topk kthvalue median logsumexp norm cumsum cumprod prod all any count_nonzero unique bincount
+reshape view view_as reshape_as permute transpose swapaxes swapdims t movedim moveaxis expand
+expand_as broadcast_to squeeze unsqueeze flatten unflatten ravel contiguous narrow split chunk
+tensor_split unbind select flip fliplr flipud roll repeat tile repeat_interleave tril triu diag
+diag_embed trace
+gather scatter scatter_add scatter_reduce index_select index_add index_fill index_put masked_fill
+masked_select masked_scatter nonzero argwhere take take_along_dim
+matmul mm bmm mv dot inner outer ger addmm baddbmm addmv cross matrix_power
+""".split()
+
+METHODS = {name: globals()[name] for name in _METHOD_NAMES}
+METHODS["diagonal"] = diagonal_

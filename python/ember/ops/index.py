@@ -1,0 +1,469 @@
+"""Indexing: ``x[idx]`` / ``x[idx] = v`` with ints, slices, None, Ellipsis, integer and boolean
+tensors; gather/scatter, index_select/index_add, masked_fill, one_hot; and the in-place protocol
+(``inplace``) every ``op_`` method goes through."""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from .. import backend
+from ..autograd import grad_mode
+from ..autograd.function import Op
+from ..tensor import Tensor
+from ._util import arr_of, check_same_device, result_dtype, sum_to, wrap_dim
+
+
+# ---- index normalisation ------------------------------------------------------------------------
+def _raw_index(idx, x_arr):
+    """Tensors inside an index become arrays on ``x``'s device; everything else passes through."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    on_cuda = backend.is_cuda_array(x_arr)
+    for i in idx:
+        if isinstance(i, Tensor):
+            a = i._data
+            if a.dtype.kind not in "biu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if backend.is_cuda_array(a) != on_cuda:
+                a = backend.xp_of(x_arr).asarray(backend.to_host(a)) if on_cuda else backend.to_host(a)
+            out.append(a)
+        elif isinstance(i, (list,)) and i and not isinstance(i[0], slice):
+            out.append(backend.xp_of(x_arr).asarray(np.asarray(i)))
+        else:
+            out.append(i)
+    return tuple(out)
+
+
+def _index_add_at(xp, target, idx, values):
+    """target[idx] += values, accumulating repeated indices."""
+    if xp is np:
+        np.add.at(target, idx, values)
+    else:  # pragma: no cover - GPU only
+        import cupyx
+
+        cupyx.scatter_add(target, idx, values)
+
+
+class GetItem(Op):
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.in_shape, ctx.idx = x.shape, idx
+        try:
+            return x[idx]
+        except IndexError as exc:
+            raise IndexError(str(exc)) from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return _IndexBackward.apply(g, in_shape=ctx.in_shape, idx=ctx.idx)
+
+
+class _IndexBackward(Op):
+    """zeros(in_shape)[idx] += g — the gradient of GetItem, itself differentiable."""
+
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, g, in_shape, idx):
+        ctx.idx = idx
+        xp = backend.xp_of(g)
+        out = xp.zeros(in_shape, dtype=g.dtype)
+        if any(hasattr(i, "dtype") for i in idx):
+            _index_add_at(xp, out, idx, g)
+        else:  # basic indexing never repeats an element
+            out[idx] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return GetItem.apply(gg, idx=ctx.idx)
+
+
+def getitem(x, idx):
+    return GetItem.apply(x, idx=_raw_index(idx, x._data))
+
+
+class IndexPut(Op):
+    """out = x with out[idx] = v (v broadcast); gradients: x gets g with the written places zeroed,
+    v gets g[idx] summed back to v's shape."""
+
+    @staticmethod
+    def forward(ctx, x, v, idx, accumulate):
+        ctx.idx, ctx.accumulate = idx, accumulate
+        ctx.v_shape = getattr(v, "shape", ())
+        out = x.copy()
+        if accumulate:
+            _index_add_at(backend.xp_of(x), out, idx, backend.xp_of(x).broadcast_to(v, out[idx].shape))
+        else:
+            out[idx] = v
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            gx = g if ctx.accumulate else IndexPut.apply(g, 0.0, idx=ctx.idx, accumulate=False)
+        if ctx.needs_input_grad[1]:
+            gv = sum_to(GetItem.apply(g, idx=ctx.idx), ctx.v_shape)
+        return gx, gv
+
+
+def index_put(x, indices, values, accumulate: bool = False):
+    idx = _raw_index(tuple(indices), x._data)
+    v = values if isinstance(values, Tensor) else arr_of(values, x._data.dtype, x._data)
+    if isinstance(v, Tensor) and v._data.dtype != x._data.dtype:
+        v = v.to(x.dtype)
+    return IndexPut.apply(x, v, idx=idx, accumulate=accumulate)
+
+
+def setitem(x, idx, value):
+    check_same_device(x, value)
+    raw = _raw_index(idx, x._data)
+    recording = grad_mode.is_grad_enabled() and (
+        x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    if not recording:
+        v = value._data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor) and backend.is_cuda_array(v) != backend.is_cuda_array(x._data):
+            v = backend.to_device_array(v, x.device)
+        x._data[raw] = v
+        x._version += 1
+        return
+    inplace(x, lambda old: index_put(old, idx if isinstance(idx, tuple) else (idx,), value))
+
+
+# ---- the in-place protocol ------------------------------------------------------------------------
+def inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
+    """Run ``fn(t, *args)`` and write the result into ``t``'s memory (views see it). When autograd
+    records, ``t`` takes over the result's history; the old value is snapshotted only if the op's
+    backward reads it. Mirrors PyTorch's rules (no in-place on leaves that require grad)."""
+    recording = grad_mode.is_grad_enabled() and (
+        t.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args))
+    if recording and t.is_leaf and t.requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if not recording:
+        with grad_mode.no_grad():
+            r = fn(t, *args, **kwargs)
+        _store(t, r._data)
+        return t
+    old = Tensor._make(t._data.copy())
+    old.requires_grad, old.grad_fn, old._output_nr = t.requires_grad, t.grad_fn, t._output_nr
+    old._accumulator = t._accumulator
+    r = fn(old, *args, **kwargs)
+    _store(t, r._data)
+    t.requires_grad, t.grad_fn, t._output_nr = r.requires_grad, r.grad_fn, r._output_nr
+    if r.grad_fn is not None:
+        outs = list(r.grad_fn.ctx._outputs)
+        outs[r._output_nr] = (weakref.ref(t), t._version)
+        r.grad_fn.ctx._outputs = tuple(outs)
+    return t
+
+
+def _store(t: Tensor, arr) -> None:
+    if arr.dtype != t._data.dtype:
+        if not np.can_cast(arr.dtype, t._data.dtype, casting="same_kind"):
+            raise RuntimeError(f"result type {arr.dtype} can't be cast to the desired output type "
+                               f"{t._data.dtype}")
+    if arr.shape != t._data.shape:
+        raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
+                           f"{list(arr.shape)}")
+    t._data[...] = arr
+    t._version += 1
+
+
+def copy_(t: Tensor, src) -> Tensor:
+    src = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src))
+
+    def take_src(old):
+        s = src.to(old.device) if src.device != old.device else src
+        return s.to(old.dtype).expand(tuple(old.shape)).clone()
+
+    return inplace(t, take_src)
+
+
+def fill_(t: Tensor, value) -> Tensor:
+    if isinstance(value, Tensor) and value.requires_grad:
+        return copy_(t, value)
+    if grad_mode.is_grad_enabled() and t.requires_grad and t.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    t._data[...] = value._data if isinstance(value, Tensor) else value
+    t._version += 1
+    if t.requires_grad and t.grad_fn is not None:  # its history no longer matters
+        t.grad_fn, t.requires_grad = None, False
+    return t
+
+
+# ---- gather / scatter ------------------------------------------------------------------------------
+def _check_index_tensor(index, name="index"):
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+
+
+class Gather(Op):
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.dim, ctx.in_shape = dim, x.shape
+        n = x.shape[dim]
+        if index.size and (int(index.min()) < -n or int(index.max()) >= n):
+            raise RuntimeError(f"index {int(index.max())} is out of bounds for dimension {dim} with size {n}")
+        return backend.xp_of(x).take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        zeros = Tensor._make(backend.xp_of(g._data).zeros(ctx.in_shape, dtype=g._data.dtype))
+        return scatter_add(zeros, ctx.dim, ctx.inputs[1], g), None
+
+
+def gather(input, dim: int, index, *, sparse_grad=False):
+    _check_index_tensor(index, "gather")
+    check_same_device(input, index)
+    d = wrap_dim(dim, input.ndim)
+    if index.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if any(index.shape[i] > input.shape[i] for i in range(input.ndim) if i != d):
+        # take_along_axis needs equal sizes: slice the input to the index's extent as PyTorch allows
+        sl = tuple(slice(0, index.shape[i]) if i != d else slice(None) for i in range(input.ndim))
+        raise RuntimeError(f"Size does not match at some dimension: index {list(index.shape)} vs input "
+                           f"{list(input.shape)} (sliced {sl})")
+    if tuple(index.shape) != tuple(input.shape):
+        sl = tuple(slice(0, index.shape[i]) if i != d else slice(None) for i in range(input.ndim))
+        input = input[sl]
+    return Gather.apply(input, index, dim=d)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    return gather(input, dim, indices.expand(tuple(
+        indices.shape[i] if i == wrap_dim(dim, input.ndim) else max(indices.shape[i], input.shape[i])
+        for i in range(input.ndim))))
+
+
+def _scatter_index(index_arr, dim):
+    """Full index tuple addressing out[..., index, ...] along ``dim`` for every element of index."""
+    xp = backend.xp_of(index_arr)
+    grids = list(xp.indices(index_arr.shape, sparse=True))
+    grids[dim] = index_arr
+    return tuple(grids)
+
+
+class Scatter(Op):
+    @staticmethod
+    def forward(ctx, x, index, src, dim, reduce):
+        ctx.dim = dim
+        xp = backend.xp_of(x)
+        n = x.shape[dim]
+        if index.size and (int(index.min()) < -n or int(index.max()) >= n):
+            raise RuntimeError(f"index {int(index.max())} is out of bounds for dimension {dim} with size {n}")
+        out = x.copy()
+        full = _scatter_index(index, dim)
+        vals = src[tuple(slice(0, s) for s in index.shape)] if hasattr(src, "shape") and src.shape else src
+        if reduce in ("add", "sum"):
+            _index_add_at(xp, out, full, xp.broadcast_to(vals, index.shape))
+        elif reduce is None:
+            out[full] = vals
+        else:
+            raise NotImplementedError(f"scatter: reduce='{reduce}' is not supported (None or 'add')")
+        ctx.full = full
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, index, src = ctx.inputs[:3]
+        gx = gsrc = None
+        if ctx.needs_input_grad[0]:
+            gx = g if ctx.inputs[4] in ("add", "sum") else IndexPut.apply(g, 0.0, idx=ctx.full, accumulate=False)
+        if ctx.needs_input_grad[2]:
+            gsrc = gather(g, ctx.dim, index)
+            if tuple(gsrc.shape) != tuple(src.shape):
+                gsrc = _pad_to(gsrc, src.shape)
+        return gx, None, gsrc
+
+
+def _pad_to(t, shape):
+    from .shape import pad
+
+    widths = []
+    for have, want in reversed(list(zip(t.shape, shape))):
+        widths += [0, want - have]
+    return pad(t, widths)
+
+
+def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
+    _check_index_tensor(index, "scatter")
+    if src is None:
+        src = value
+    d = wrap_dim(dim, input.ndim)
+    s = src if isinstance(src, Tensor) else arr_of(src, input._data.dtype, input._data)
+    if isinstance(s, Tensor) and s._data.dtype != input._data.dtype:
+        s = s.to(input.dtype)
+    return Scatter.apply(input, index, s, dim=d, reduce=reduce)
+
+
+def scatter_add(input, dim: int, index, src):
+    return scatter(input, dim, index, src, reduce="add")
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    if reduce == "sum":
+        return scatter_add(input, dim, index, src)
+    if reduce == "mean":
+        total = scatter_add(input if include_self else input * 0, dim, index, src)
+        ones = Tensor._make(backend.xp_of(input._data).ones(src.shape, dtype=input._data.dtype))
+        count = scatter_add(Tensor._make(backend.xp_of(input._data).full(
+            input.shape, 1.0 if include_self else 0.0, dtype=input._data.dtype)), dim, index, ones)
+        return total / count.clamp(min=1)
+    raise NotImplementedError(f"scatter_reduce: reduce='{reduce}' is not supported (sum, mean are)")
+
+
+class IndexSelect(Op):
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.dim, ctx.in_shape = dim, x.shape
+        n = x.shape[dim]
+        if index.size and (int(index.min()) < -n or int(index.max()) >= n):
+            bad = int(index.max()) if int(index.max()) >= n else int(index.min())
+            raise IndexError(f"index out of range in self: index {bad} for dimension {dim} with size {n}")
+        return backend.xp_of(x).take(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        zeros = Tensor._make(backend.xp_of(g._data).zeros(ctx.in_shape, dtype=g._data.dtype))
+        return index_add(zeros, ctx.dim, ctx.inputs[1], g), None
+
+
+def index_select(input, dim: int, index):
+    _check_index_tensor(index, "index_select")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    check_same_device(input, index)
+    return IndexSelect.apply(input, index.reshape(-1) if index.ndim == 0 else index, dim=wrap_dim(dim, input.ndim))
+
+
+class IndexAdd(Op):
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x, index, src, dim, alpha):
+        ctx.dim, ctx.alpha = dim, alpha
+        xp = backend.xp_of(x)
+        out = x.copy()
+        idx = [slice(None)] * x.ndim
+        idx[dim] = index
+        _index_add_at(xp, out, tuple(idx), src * alpha if alpha != 1 else src)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gsrc = None
+        if ctx.needs_input_grad[2]:
+            gsrc = index_select(g, ctx.dim, ctx.inputs[1])
+            if ctx.alpha != 1:
+                gsrc = gsrc * ctx.alpha
+        return g if ctx.needs_input_grad[0] else None, None, gsrc
+
+
+def index_add(input, dim: int, index, source, *, alpha=1):
+    _check_index_tensor(index, "index_add")
+    src = source if source._data.dtype == input._data.dtype else source.to(input.dtype)
+    return IndexAdd.apply(input, index, src, dim=wrap_dim(dim, input.ndim), alpha=alpha)
+
+
+def index_fill(input, dim, index, value):
+    idx = [slice(None)] * input.ndim
+    idx[wrap_dim(dim, input.ndim)] = index
+    return index_put(input, tuple(idx), value)
+
+
+class MaskedFill(Op):
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.shape = x.shape
+        xp = backend.xp_of(x)
+        return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, g):
+        mask = ctx.inputs[1]
+        gx = sum_to(g.masked_fill(mask, 0), ctx.shape) if ctx.needs_input_grad[0] else None
+        gv = None
+        if ctx.needs_input_grad[2]:
+            from .pointwise import where
+
+            gv = where(mask, g, 0.0).sum()
+        return gx, None, gv
+
+
+def masked_fill(input, mask, value):
+    if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    check_same_device(input, mask)
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor")
+        if not value.requires_grad:
+            value = value.item()
+    return MaskedFill.apply(input, mask, value)
+
+
+def masked_select(input, mask):
+    return getitem(input.expand(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))),
+                   mask.expand(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))))
+
+
+def masked_scatter(input, mask, source):
+    n = int(mask.sum().item())
+    return index_put(input, (mask,), source.reshape(-1)[:n])
+
+
+def nonzero(input, *, as_tuple: bool = False):
+    xp = backend.xp_of(input._data)
+    idx = xp.nonzero(input._data)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
+    return Tensor._make(xp.stack(idx, axis=1).astype(np.int64) if idx else xp.zeros((0, 0), np.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def one_hot(tensor, num_classes: int = -1):
+    if tensor._data.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    xp = backend.xp_of(tensor._data)
+    if num_classes == -1:
+        num_classes = int(tensor._data.max()) + 1 if tensor.numel() else 0
+    if tensor.numel() and (int(tensor._data.min()) < 0 or int(tensor._data.max()) >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes." if int(tensor._data.min()) >= 0
+                           else "Class values must be non-negative.")
+    out = (tensor._data[..., None] == xp.arange(num_classes)).astype(np.int64)
+    return Tensor._make(out)
+
+
+def take(input, index):
+    return getitem(input.reshape(-1), index)
+
+
+def searchsorted(sorted_sequence, input, *, right=False):
+    xp = backend.xp_of(sorted_sequence._data)
+    v = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    return Tensor._make(xp.searchsorted(sorted_sequence._data, v, side="right" if right else "left").astype(np.int64))
+
+
+def bucketize(input, boundaries, *, right=False):
+    return searchsorted(boundaries, input, right=right)
+
+
+def result_type_of(*args):
+    return result_dtype(*args)

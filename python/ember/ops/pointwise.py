@@ -1,0 +1,466 @@
+"""Elementwise ops. Each class holds its forward (on arrays) and backward (in Tensor ops, so
+gradients of gradients work). Binary ops broadcast; their backward sums back with ``sum_to``."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Op
+from ..tensor import Tensor
+from ._util import arr_of, check_same_device, float_dtype, result_dtype, sum_to, to_tensor
+
+
+def _shape(a):
+    return tuple(getattr(a, "shape", ()))
+
+
+# ---- binary arithmetic -----------------------------------------------------------------------
+class Add(Op):
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.alpha = alpha
+        return a + (b if alpha == 1 else b * alpha)
+
+    @staticmethod
+    def backward(ctx, g):
+        ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            gb = sum_to(g if ctx.alpha == 1 else g * ctx.alpha, ctx.shapes[1])
+        return ga, gb
+
+
+class Sub(Op):
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        ctx.shapes = (_shape(a), _shape(b))
+        ctx.alpha = alpha
+        return a - (b if alpha == 1 else b * alpha)
+
+    @staticmethod
+    def backward(ctx, g):
+        ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-(g if ctx.alpha == 1 else g * ctx.alpha), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(g * b, _shape(a)) if ctx.needs_input_grad[0] else None
+        gb = sum_to(g * a, _shape(b)) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(g / b, _shape(a)) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-g * a / (b * b), _shape(b)) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a ** b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(b, Tensor):
+                ga = g * b * a ** (b - 1)
+            else:
+                ga = g * b * a ** (b - 1) if b != 0 else g * 0
+            ga = sum_to(ga, _shape(a))
+        if ctx.needs_input_grad[1]:
+            a_t = a if isinstance(a, Tensor) else to_tensor(a, like=b, dtype=b._data.dtype)
+            # d/db a^b = a^b log a, taken as 0 where a == 0 (the limit for b > 0), as PyTorch.
+            safe_log = where(a_t == 0, 0.0, log(where(a_t == 0, 1.0, a_t)))
+            gb = sum_to(g * ctx.output() * safe_log, _shape(b))
+        return ga, gb
+
+
+def _binary(op, a, b, *, float_result=False, **attrs):
+    check_same_device(a, b)
+    dt = float_dtype(a, b) if float_result else result_dtype(a, b)
+    ref = (a if isinstance(a, Tensor) else b)._data
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError("expected at least one Tensor argument")
+    # Tensors keep their identity (autograd needs them); other arguments become raw values.
+    aa = a if isinstance(a, Tensor) and a._data.dtype == dt else (
+        a.to(_np_to_ember(dt)) if isinstance(a, Tensor) else arr_of(a, dt, ref))
+    bb = b if isinstance(b, Tensor) and b._data.dtype == dt else (
+        b.to(_np_to_ember(dt)) if isinstance(b, Tensor) else arr_of(b, dt, ref))
+    if isinstance(aa, Tensor) and isinstance(bb, Tensor) and aa.is_cuda != bb.is_cuda:
+        # 0-d CPU tensors may meet CUDA tensors, as in PyTorch
+        if aa.ndim == 0 and not aa.is_cuda:
+            aa = aa.to(bb.device)
+        elif bb.ndim == 0 and not bb.is_cuda:
+            bb = bb.to(aa.device)
+    return op.apply(aa, bb, **attrs)
+
+
+def _np_to_ember(dt):
+    from .._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(dt)
+
+
+def add(input, other, *, alpha=1, out=None):
+    return _binary(Add, input, other, alpha=alpha)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    return _binary(Sub, input, other, alpha=alpha)
+
+
+subtract = sub
+
+
+def mul(input, other, *, out=None):
+    return _binary(Mul, input, other)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return trunc(_binary(Div, input, other, float_result=True)).to(_np_to_ember(result_dtype(input, other)))
+    return _binary(Div, input, other, float_result=True)
+
+
+divide = true_divide = div
+
+
+def pow(input, exponent):  # noqa: A001
+    if not isinstance(input, Tensor):
+        return _binary(Pow, input, exponent)
+    if isinstance(exponent, Tensor):
+        return _binary(Pow, input, exponent)
+    dt = result_dtype(input, exponent)
+    x = input if input._data.dtype == dt else input.to(_np_to_ember(dt))
+    return Pow.apply(x, exponent)
+
+
+def floor_divide(input, other):
+    check_same_device(input, other)
+    dt = result_dtype(input, other)
+    a = arr_of(input, dt, _ref(input, other))
+    b = arr_of(other, dt, _ref(input, other))
+    return Tensor._make(backend.xp_of(_ref(input, other)).floor_divide(a, b))
+
+
+def remainder(input, other):
+    check_same_device(input, other)
+    dt = result_dtype(input, other)
+    ref = _ref(input, other)
+    a, b = arr_of(input, dt, ref), arr_of(other, dt, ref)
+    if dt.kind == "f" and isinstance(input, Tensor) and input.requires_grad:
+        # x mod y = x - floor(x / y) * y: differentiable in x
+        return input - floor_divide(input, other).detach() * other
+    return Tensor._make(backend.xp_of(ref).remainder(a, b))
+
+
+fmod = remainder
+
+
+def _ref(a, b):
+    return (a if isinstance(a, Tensor) else b)._data
+
+
+# ---- unary ops ---------------------------------------------------------------------------------
+def _unary(name, forward, backward, float_only=True, differentiable=True):
+    """Make an Op class and its function from forward(xp, x) and backward(g, x, y) -> grad."""
+
+    def fwd(ctx, x):
+        return forward(backend.xp_of(x), x)
+
+    def bwd(ctx, g):
+        return backward(g, ctx.inputs[0], ctx.output())
+
+    cls = type(name, (Op,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
+
+    def fn(input):
+        if not isinstance(input, Tensor):
+            input = to_tensor(input)
+        if float_only and input._data.dtype.kind != "f":
+            input = input.to(_np_to_ember(float_dtype(input)))
+        if not differentiable:
+            return Tensor._make(forward(backend.xp_of(input._data), input._data))
+        return cls.apply(input)
+
+    fn.__name__ = name.lower()
+    fn.op = cls
+    return fn
+
+
+def _erf_array(xp, x):
+    if xp is np:
+        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    import cupyx.scipy.special as sp  # pragma: no cover - GPU only
+
+    return sp.erf(x)
+
+
+exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda g, x, y: g * y)
+exp2 = _unary("Exp2", lambda xp, x: xp.exp2(x), lambda g, x, y: g * y * math.log(2.0))
+expm1 = _unary("Expm1", lambda xp, x: xp.expm1(x), lambda g, x, y: g * (y + 1))
+log = _unary("Log", lambda xp, x: xp.log(x), lambda g, x, y: g / x)
+log2 = _unary("Log2", lambda xp, x: xp.log2(x), lambda g, x, y: g / (x * math.log(2.0)))
+log10 = _unary("Log10", lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * math.log(10.0)))
+log1p = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1))
+sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y))
+rsqrt = _unary("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: g * (-0.5) * y * y * y)
+reciprocal = _unary("Reciprocal", lambda xp, x: 1 / x, lambda g, x, y: -g * y * y)
+square = _unary("Square", lambda xp, x: x * x, lambda g, x, y: g * 2 * x, float_only=False)
+sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda g, x, y: g * cos(x))
+cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda g, x, y: -g * sin(x))
+tan = _unary("Tan", lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y))
+asin = _unary("Asin", lambda xp, x: xp.arcsin(x), lambda g, x, y: g * rsqrt(1 - x * x))
+acos = _unary("Acos", lambda xp, x: xp.arccos(x), lambda g, x, y: -g * rsqrt(1 - x * x))
+atan = _unary("Atan", lambda xp, x: xp.arctan(x), lambda g, x, y: g / (1 + x * x))
+sinh = _unary("Sinh", lambda xp, x: xp.sinh(x), lambda g, x, y: g * cosh(x))
+cosh = _unary("Cosh", lambda xp, x: xp.cosh(x), lambda g, x, y: g * sinh(x))
+tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y))
+sigmoid = _unary("Sigmoid", lambda xp, x: _sigmoid_array(xp, x), lambda g, x, y: g * y * (1 - y))
+erf = _unary("Erf", _erf_array, lambda g, x, y: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
+abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda g, x, y: g * sign(x), float_only=False)  # noqa: A001
+neg = _unary("Neg", lambda xp, x: -x, lambda g, x, y: -g, float_only=False)
+relu = _unary("Relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
+              lambda g, x, y: g * (x > 0), float_only=False)
+sign = _unary("Sign", lambda xp, x: xp.sign(x), None, float_only=False, differentiable=False)
+floor = _unary("Floor", lambda xp, x: xp.floor(x), None, float_only=False, differentiable=False)
+ceil = _unary("Ceil", lambda xp, x: xp.ceil(x), None, float_only=False, differentiable=False)
+trunc = _unary("Trunc", lambda xp, x: xp.trunc(x), None, float_only=False, differentiable=False)
+frac = _unary("Frac", lambda xp, x: x - xp.trunc(x), lambda g, x, y: g)
+isnan = _unary("Isnan", lambda xp, x: xp.isnan(x), None, float_only=False, differentiable=False)
+isinf = _unary("Isinf", lambda xp, x: xp.isinf(x), None, float_only=False, differentiable=False)
+isfinite = _unary("Isfinite", lambda xp, x: xp.isfinite(x), None, float_only=False, differentiable=False)
+logical_not = _unary("LogicalNot", lambda xp, x: xp.logical_not(x), None, float_only=False,
+                     differentiable=False)
+bitwise_not = _unary("BitwiseNot", lambda xp, x: xp.invert(x), None, float_only=False,
+                     differentiable=False)
+
+
+def _sigmoid_array(xp, x):
+    # split by sign so exp never overflows
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def round(input, decimals: int = 0):  # noqa: A001
+    return Tensor._make(backend.xp_of(input._data).round(input._data, decimals))
+
+
+def positive(input):
+    return input
+
+
+# ---- clamp / where / min-max -------------------------------------------------------------------
+class Clamp(Op):
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = backend.xp_of(x)
+        out = x
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.inputs
+        keep = None
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = (x <= hi) if keep is None else keep & (x <= hi)
+        gx = g if keep is None else g * keep
+        glo = sum_to(g * (x < lo), lo.shape) if isinstance(lo, Tensor) and ctx.needs_input_grad[1] else None
+        ghi = sum_to(g * (x > hi), hi.shape) if isinstance(hi, Tensor) and ctx.needs_input_grad[2] else None
+        return gx, glo, ghi
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return backend.xp_of(cond).where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        cond = ctx.inputs[0]
+        zero = g * 0
+        ga = sum_to(where(cond, g, zero), ctx.shapes[0]) if ctx.needs_input_grad[1] else None
+        gb = sum_to(where(cond, zero, g), ctx.shapes[1]) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .index import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    check_same_device(condition, input, other)
+    dt = result_dtype(input, other)
+    ref = condition._data
+    cond = condition if condition._data.dtype == np.bool_ else condition.bool()
+    a = input.to(_np_to_ember(dt)) if isinstance(input, Tensor) else arr_of(input, dt, ref)
+    b = other.to(_np_to_ember(dt)) if isinstance(other, Tensor) else arr_of(other, dt, ref)
+    return Where.apply(cond, a, b)
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return backend.xp_of(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        # ties split the gradient equally, as PyTorch
+        wa = (a > b) + (a == b) * 0.5
+        return (sum_to(g * wa, a.shape) if ctx.needs_input_grad[0] else None,
+                sum_to(g * (1 - wa), b.shape) if ctx.needs_input_grad[1] else None)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return backend.xp_of(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        wa = (a < b) + (a == b) * 0.5
+        return (sum_to(g * wa, a.shape) if ctx.needs_input_grad[0] else None,
+                sum_to(g * (1 - wa), b.shape) if ctx.needs_input_grad[1] else None)
+
+
+def maximum(input, other):
+    return _binary(Maximum, input, other if isinstance(other, Tensor) else to_tensor(other, like=input))
+
+
+def minimum(input, other):
+    return _binary(Minimum, input, other if isinstance(other, Tensor) else to_tensor(other, like=input))
+
+
+fmax, fmin = maximum, minimum
+
+
+# ---- comparisons and logic (not differentiable) ---------------------------------------------------
+def _compare(ufunc_name):
+    def fn(input, other):
+        check_same_device(input, other)
+        dt = result_dtype(input, other)
+        ref = _ref(input, other)
+        xp = backend.xp_of(ref)
+        return Tensor._make(getattr(xp, ufunc_name)(arr_of(input, dt, ref), arr_of(other, dt, ref)))
+
+    fn.__name__ = ufunc_name
+    return fn
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+logical_and = _compare("logical_and")
+logical_or = _compare("logical_or")
+logical_xor = _compare("logical_xor")
+bitwise_and = _compare("bitwise_and")
+bitwise_or = _compare("bitwise_or")
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def equal(input, other) -> bool:
+    return tuple(input.shape) == tuple(other.shape) and bool(eq(input, other).all())
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    ref = _ref(input, other)
+    xp = backend.xp_of(ref)
+    dt = result_dtype(input, other)
+    return Tensor._make(xp.isclose(arr_of(input, dt, ref), arr_of(other, dt, ref), rtol=rtol, atol=atol,
+                                   equal_nan=equal_nan))
+
+
+# ---- composites ----------------------------------------------------------------------------------
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 / tensor2
+
+
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+def atan2(input, other):
+    # atan2(y, x) with gradient (x dy - y dx) / (x^2 + y^2)
+    out = Tensor._make(backend.xp_of(input._data).arctan2(input._data, arr_of(other, input._data.dtype, input._data)))
+    if not (input.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+        return out
+    return _Atan2.apply(input, other)
+
+
+class _Atan2(Op):
+    @staticmethod
+    def forward(ctx, y, x):
+        return backend.xp_of(y).arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, x = ctx.inputs
+        d = x * x + y * y
+        return (sum_to(g * x / d, y.shape) if ctx.needs_input_grad[0] else None,
+                sum_to(-g * y / d, x.shape) if ctx.needs_input_grad[1] else None)
