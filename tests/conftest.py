@@ -81,3 +81,9 @@ def kernels(request) -> KernelBackend:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request) -> str:
+    """Tensor-level tests run once per device; the cuda run skips without a GPU."""
+    return request.param

@@ -303,6 +303,7 @@ class Tensor:
             if t is not None:
                 t.grad = g.detach().clone() if t.grad is None else t.grad + g.detach()
 
+        _retain.retains_grad = True
         self.grad_fn.pre_hooks.setdefault(self._output_nr, []).append(_retain)
 
     @property

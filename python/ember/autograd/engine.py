@@ -21,10 +21,11 @@ def _add(a, b):
 
 
 def _zeros_for(node, i):
-    from .. import tensor as T
+    from .. import backend
+    from ..tensor import Tensor
 
     shape, dtype, dev = node.output_meta[i]
-    return T.Tensor._make(T.backend.xp_for_device(dev).zeros(shape, dtype=dtype))
+    return Tensor._make(backend.xp_for_device(dev).zeros(shape, dtype=dtype))
 
 
 def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inputs=None,
@@ -87,7 +88,8 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
             node = ready.pop()
             grads = buffers.pop(id(node), None) or [None] * _num_outputs(node)
             for nr, hooks in node.pre_hooks.items():
-                for hook in hooks:
+                # retain_grad() sees the gradient after every user hook, as in PyTorch
+                for hook in sorted(hooks, key=lambda h: getattr(h, "retains_grad", False)):
                     out = hook(grads[nr]) if grads[nr] is not None else None
                     if out is not None:
                         grads[nr] = out

@@ -13,6 +13,8 @@ from __future__ import annotations
 import traceback
 import weakref
 
+import numpy as np
+
 from . import anomaly, grad_mode
 
 
@@ -204,6 +206,9 @@ def _wrap(r):
 
     if isinstance(r, Tensor):
         return r.detach() if r.requires_grad else r
-    if r is None or isinstance(r, (int, float, bool, str)):
+    if r is None:
         return r
+    if not hasattr(r, "__array_interface__") and not hasattr(r, "__cuda_array_interface__") or \
+            isinstance(r, np.generic):
+        r = np.asarray(r)  # reductions may hand back NumPy scalars
     return Tensor._make(r)

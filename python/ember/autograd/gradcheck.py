@@ -27,7 +27,6 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     from .. import ops
     from ..tensor import Tensor
     from . import grad as autograd_grad
-    from .grad_mode import no_grad
 
     inputs = _inputs(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
@@ -42,8 +41,8 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     weights = [ops.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, device=o.device) for o in outs]
 
     def weighted(values):
-        return sum(float((backend.to_host(o._data).astype(np.float64) * backend.to_host(w._data)).sum())
-                   for o, w in zip(values, weights))
+        return sum(float((backend.to_host(o.detach()._data).astype(np.float64) *
+                          backend.to_host(w._data)).sum()) for o, w in zip(values, weights))
 
     # analytic: gradient of sum(u * f) w.r.t. every differentiable input
     total = None
@@ -57,16 +56,16 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
         dirs = {i: rng.standard_normal(tuple(inputs[i].shape)) for i in diff}
         expected = sum(float((backend.to_host(g._data) * dirs[i]).sum()) if g is not None else 0.0
                        for i, g in zip(diff, analytic))
-        with no_grad():
-            def shifted(sign):
-                moved = list(inputs)
-                for i in diff:
-                    moved[i] = Tensor._make(inputs[i]._data + sign * eps *
-                                            backend.to_device_array(dirs[i], inputs[i].device).astype(
-                                                inputs[i]._data.dtype))
-                return weighted(_flat_outputs(func(*moved)))
 
-            numeric = (shifted(+1) - shifted(-1)) / (2 * eps)
+        def shifted(sign):
+            # graph recording stays on: ``func`` may itself differentiate (gradgradcheck)
+            moved = list(inputs)
+            for i in diff:
+                step = backend.to_device_array(dirs[i], inputs[i].device).astype(inputs[i]._data.dtype)
+                moved[i] = Tensor._make(inputs[i]._data + sign * eps * step, requires_grad=True)
+            return weighted(_flat_outputs(func(*moved)))
+
+        numeric = (shifted(+1) - shifted(-1)) / (2 * eps)
         if not abs(numeric - expected) <= atol + rtol * abs(numeric):
             if raise_exception:
                 raise RuntimeError(f"Jacobian mismatch: directional derivative by autograd {expected!r}, "

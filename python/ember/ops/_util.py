@@ -129,5 +129,8 @@ def dims_tuple(dim, ndim: int):
     if isinstance(dim, (list, tuple)):
         if len(dim) == 0:
             return tuple(range(ndim))
-        return tuple(sorted(wrap_dim(d, ndim) for d in dim))
+        dims = tuple(sorted(wrap_dim(d, ndim) for d in dim))
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+        return dims
     return (wrap_dim(dim, ndim),)

@@ -95,10 +95,10 @@ def matmul(input, other):
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
     out = Matmul.apply(a2, b2)
-    if b.ndim == 1:
-        out = out.squeeze(-1)
     if a.ndim == 1:
         out = out.squeeze(-2)
+    if b.ndim == 1:
+        out = out.squeeze(-1)
     return out
 
 

@@ -219,7 +219,7 @@ def _unary(name, forward, backward, float_only=True, differentiable=True):
 
 def _erf_array(xp, x):
     if xp is np:
-        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+        return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
     import cupyx.scipy.special as sp  # pragma: no cover - GPU only
 
     return sp.erf(x)

@@ -417,8 +417,8 @@ class Flip(Op):
         return g.flip(ctx.dims)
 
 
-def flip(input, dims):
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+def flip(input, *dims):
+    dims = _shape_arg(dims)
     return Flip.apply(input, dims=tuple(wrap_dim(d, input.ndim) for d in dims))
 
 
@@ -563,15 +563,21 @@ def triu(input, diagonal: int = 0):
 
 
 def diag(input, diagonal: int = 0):
+    """1-D input: a square matrix with ``input`` on the given diagonal; 2-D: that diagonal."""
     if input.ndim == 1:
-        n = input.shape[0] + abs(diagonal)
-        xp = backend.xp_of(input._data)
-        eye = Tensor._make(xp.eye(n, k=diagonal, dtype=input._data.dtype))
-        rows = Tensor._make(xp.asarray(np.arange(n) if diagonal >= 0 else np.arange(n) + diagonal))
-        # place input along the diagonal: eye * input broadcast over columns (differentiable in input)
-        padded = pad(input, (max(0, -diagonal), max(0, diagonal)))
-        return eye * (padded.unsqueeze(0) if diagonal >= 0 else padded.unsqueeze(1)) if rows is not None else eye
+        from .index import index_put
+
+        n = input.shape[0] + builtins_abs(diagonal)
+        i = np.arange(input.shape[0])
+        rows, cols = (i, i + diagonal) if diagonal >= 0 else (i - diagonal, i)
+        zeros = Tensor._make(backend.xp_of(input._data).zeros((n, n), dtype=input._data.dtype))
+        as_index = [Tensor._make(backend.to_device_array(v.astype(np.int64), input.device)) for v in (rows, cols)]
+        return index_put(zeros, tuple(as_index), input)
     return diagonal_(input, diagonal)
+
+
+def builtins_abs(v):
+    return v if v >= 0 else -v
 
 
 def diagonal_(input, offset=0, dim1=0, dim2=1):
