@@ -298,6 +298,10 @@ def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
     _check_index_tensor(index, "scatter")
     if src is None:
         src = value
+    if index.ndim == 0 and input.ndim == 1:  # a scalar index addresses one element, as in PyTorch
+        index = index.reshape(1)
+        if isinstance(src, Tensor) and src.ndim == 0:
+            src = src.reshape(1)
     d = wrap_dim(dim, input.ndim)
     s = src if isinstance(src, Tensor) else arr_of(src, input._data.dtype, input._data)
     if isinstance(s, Tensor) and s._data.dtype != input._data.dtype:
