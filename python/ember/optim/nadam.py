@@ -1,0 +1,85 @@
+"""``optim.NAdam`` (Adam with Nesterov momentum and momentum decay), written on NumPy/CuPy arrays
+(no fused kernel)."""
+from __future__ import annotations
+
+from .. import backend
+from .optimizer import (
+    Optimizer,
+    _check_differentiable,
+    _check_options,
+    _evaluate_closure,
+    _grad_of,
+    _increment_step,
+    _mark_updated,
+    _params_with_grad,
+    _scalar_tensor,
+    _zeros_like,
+)
+
+
+class NAdam(Optimizer):
+    r"""PyTorch's NAdam. With ``g = grad`` (``-grad`` when maximizing) at step t and
+    ``mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay))``:
+
+    .. code-block:: text
+
+        g = g + weight_decay * p        (or p = p * (1 - lr * weight_decay) when decoupled)
+        P = P * mu_t                    (mu_product, a scalar tensor like PyTorch's)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g^2
+        d = sqrt(v / (1 - beta2^t)) + eps
+        p = p - lr * (1 - mu_t) / (1 - P) * g / d - lr * mu_{t+1} / (1 - P * mu_{t+1}) * m / d
+
+    State per parameter: ``step``, ``mu_product``, ``exp_avg``, ``exp_avg_sq``.
+    """
+
+    def __init__(self, params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        _check_options(lr=lr, eps=eps, weight_decay=weight_decay, betas=betas)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                    "momentum_decay": momentum_decay,
+                    "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
+                    "foreach": foreach, "capturable": capturable, "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """One NAdam update of every parameter that has a gradient; returns ``closure()``'s loss."""
+        loss = _evaluate_closure(closure)
+        for group in self.param_groups:
+            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+            beta1, beta2 = (float(b) for b in group["betas"])
+            momentum_decay = float(group["momentum_decay"])
+            for p in _params_with_grad(group):
+                state = self.state[p]
+                if "exp_avg" not in state:
+                    state["step"] = _scalar_tensor(0.0)
+                    state["mu_product"] = _scalar_tensor(1.0)
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                step = _increment_step(state)
+                xp = backend.xp_of(p._data)
+                decoupled = bool(group["decoupled_weight_decay"])
+                g = _grad_of(p, group["maximize"], 0.0 if decoupled else weight_decay)
+                if decoupled and weight_decay != 0:
+                    p._data *= 1 - lr * weight_decay
+                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+                product = state["mu_product"]._data
+                product *= mu  # in the scalar tensor's precision, as PyTorch
+                mu_product = float(product)
+                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                exp_avg *= beta1
+                exp_avg += (1 - beta1) * g
+                exp_avg_sq *= beta2
+                exp_avg_sq += (1 - beta2) * g * g
+                denom = xp.sqrt(exp_avg_sq / (1 - beta2 ** step)) + eps
+                p._data -= lr * (1 - mu) / (1 - mu_product) * g / denom
+                p._data -= lr * mu_next / (1 - mu_product * mu_next) * exp_avg / denom
+                _mark_updated(p)
+        return loss
