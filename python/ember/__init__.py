@@ -21,6 +21,10 @@ from .ops import (abs, all, any, max, min, pow, round, sum, range_ as range)  # 
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: F401
                      seed, set_rng_state)
 from .tensor import Size, Tensor  # noqa: F401
+from .serialization import load, save  # noqa: F401
+from . import nn, optim, utils  # noqa: F401,E402  (after Tensor: they build on it)
+from . import profiler  # noqa: F401,E402
+from .nn.functional import cosine_similarity, pairwise_distance, pdist  # noqa: F401,E402  (torch.* too)
 
 
 def is_tensor(obj) -> bool:

@@ -31,7 +31,7 @@ logical_and logical_or logical_xor bitwise_not clamp clip clamp_min clamp_max wh
 fmax fmin eq ne lt le gt ge greater greater_equal less less_equal not_equal equal allclose isclose
 addcmul addcdiv lerp atan2
 sum nansum mean nanmean var std var_mean std_mean max min amax amin aminmax argmax argmin sort
-argsort topk kthvalue median logsumexp norm cumsum cumprod prod all any count_nonzero unique bincount
+argsort topk kthvalue median logsumexp norm renorm cumsum cumprod prod all any count_nonzero unique bincount
 reshape view view_as reshape_as permute transpose swapaxes swapdims t movedim moveaxis expand
 expand_as broadcast_to squeeze unsqueeze flatten unflatten ravel contiguous narrow split chunk
 tensor_split unbind select flip fliplr flipud roll repeat tile repeat_interleave tril triu diag

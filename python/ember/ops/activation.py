@@ -1,12 +1,103 @@
-"""Activations on the elementwise kernels."""
+"""GELU and SiLU on the fused elementwise kernels (``gelu_*``, ``silu_*``).
+
+A NumPy composition of these costs several passes over memory (and exact GELU needs erf, which
+NumPy lacks), so the forward and first-order backward run one kernel each. When the backward
+itself is recorded (``create_graph=True``) the derivative is written with Tensor ops, so
+gradients of any order work. Where the module was built without the elementwise kernels, the
+functions are Tensor-op composites of the same formulas.
+"""
 from __future__ import annotations
 
-__all__ = ['gelu', 'silu']
+import math
+
+from .. import backend
+from ..autograd import grad_mode
+from ..autograd.function import Op
+from ..tensor import Tensor
+from ._nnutil import cast_back, contiguous, float_inputs
+from .index import inplace as _inplace  # silu's own argument is named inplace
+
+__all__ = ["gelu", "silu"]
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_TANH_COEF = 0.044715
 
 
-def gelu(input, approximate='none'):
-    raise NotImplementedError('in progress')
+def _gelu_composite(x: Tensor, approximate: str) -> Tensor:
+    if approximate == "tanh":
+        return 0.5 * x * (1 + (_SQRT_2_OVER_PI * (x + _TANH_COEF * x * x * x)).tanh())
+    return 0.5 * x * (1 + (x * (1 / math.sqrt(2.0))).erf())
 
 
-def silu(input, inplace=False):
-    raise NotImplementedError('in progress')
+def _gelu_derivative(x: Tensor, approximate: str) -> Tensor:
+    """d gelu / dx in Tensor ops."""
+    if approximate == "tanh":
+        t = (_SQRT_2_OVER_PI * (x + _TANH_COEF * x * x * x)).tanh()
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _TANH_COEF * x * x)
+    cdf = 0.5 * (1 + (x * (1 / math.sqrt(2.0))).erf())
+    pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
+    return cdf + x * pdf
+
+
+class _Gelu(Op):
+    @staticmethod
+    def forward(ctx, x, approximate):
+        out = backend.xp_of(x).empty(x.shape, dtype=x.dtype)
+        if x.size:
+            backend.kernels_of(x).gelu_forward(contiguous(x), out, approximate)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, approximate = ctx.inputs
+        if grad_mode.is_grad_enabled():
+            return g * _gelu_derivative(x, approximate), None
+        gx = backend.xp_of(x._data).empty(x.shape, dtype=x._data.dtype)
+        if gx.size:
+            backend.kernels_of(x._data).gelu_backward(contiguous(g._data), contiguous(x._data), gx,
+                                                      approximate)
+        return Tensor._make(gx), None
+
+
+class _Silu(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = backend.xp_of(x).empty(x.shape, dtype=x.dtype)
+        if x.size:
+            backend.kernels_of(x).silu_forward(contiguous(x), out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.inputs
+        if grad_mode.is_grad_enabled():
+            s = x.sigmoid()
+            return g * s * (1 + x * (1 - s))
+        gx = backend.xp_of(x._data).empty(x.shape, dtype=x._data.dtype)
+        if gx.size:
+            backend.kernels_of(x._data).silu_backward(contiguous(g._data), contiguous(x._data), gx)
+        return Tensor._make(gx)
+
+
+def _has_kernel(x: Tensor, name: str) -> bool:
+    return hasattr(backend.kernels_of(x._data), name)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """GELU(x) = x Phi(x) (Phi the standard normal CDF); approximate='tanh' uses
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Output shaped like input."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    (x,), dtype = float_inputs("gelu", input)
+    out = _Gelu.apply(x, approximate) if _has_kernel(x, "gelu_forward") else _gelu_composite(x, approximate)
+    return cast_back(out, dtype)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """SiLU (swish): x sigmoid(x). Output shaped like input (written into it with inplace)."""
+    if inplace:
+        return _inplace(input, silu)
+    (x,), dtype = float_inputs("silu", input)
+    out = _Silu.apply(x) if _has_kernel(x, "silu_forward") else x * x.sigmoid()
+    return cast_back(out, dtype)
+

@@ -1,20 +1,167 @@
-"""One time step of the recurrent cells (LSTM, GRU, Elman RNN) on the rnn_cell kernels."""
+"""One time step of the recurrent cells, what nn.LSTM / nn.GRU / nn.RNN run per step.
+
+The gate matrix products are ``linear`` (GEMMs with the bias as epilogue, differentiable); the
+pointwise part between them runs the fused rnn_cell kernels (``lstm_cell_*``, ``gru_cell_*``).
+When the backward itself is recorded (``create_graph=True``) the cells' pointwise gradients are
+written with Tensor ops instead, so gradients of any order work. Gate order is PyTorch's:
+LSTM (i, f, g, o), GRU (r, z, n); weights w_ih (k H, I), w_hh (k H, H), biases (k H,).
+"""
 from __future__ import annotations
 
-__all__ = ['lstm_cell', 'gru_cell', 'rnn_tanh_cell', 'rnn_relu_cell']
+from .. import backend
+from ..autograd import grad_mode
+from ..autograd.function import Op
+from ..tensor import Tensor
+from ._nnutil import cast_back, contiguous, float_inputs
+from .conv import linear
+from .creation import zeros
+from .shape import cat
+
+__all__ = ["gru_cell", "lstm_cell", "rnn_relu_cell", "rnn_tanh_cell"]
 
 
-def lstm_cell(input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None):
-    raise NotImplementedError('in progress')
+class _LSTMCell(Op):
+    """(h, c) from the pre-activation gates (B, 4H) and c_prev (B, H)."""
+
+    @staticmethod
+    def forward(ctx, gates, c_prev):
+        xp = backend.xp_of(gates)
+        b, h = c_prev.shape
+        h_out = xp.empty((b, h), dtype=gates.dtype)
+        c_out = xp.empty((b, h), dtype=gates.dtype)
+        ctx.act = xp.empty(gates.shape, dtype=gates.dtype)
+        ctx.c_out = c_out  # kept here: the caller may drop the c output (e.g. the last step's)
+        if h_out.size:
+            backend.kernels_of(gates).lstm_cell_forward(contiguous(gates), contiguous(c_prev), h_out,
+                                                        c_out, ctx.act)
+        return h_out, c_out
+
+    @staticmethod
+    def backward(ctx, grad_h, grad_c):
+        gates, c_prev = ctx.inputs
+        if grad_mode.is_grad_enabled():
+            i, f, g, o = gates.chunk(4, 1)
+            i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+            tanh_c = (f * c_prev + i * g).tanh()
+            dc = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
+            d_gates = cat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
+                           grad_h * tanh_c * o * (1 - o)], 1)
+            return d_gates, dc * f
+        xp = backend.xp_of(gates._data)
+        d_gates = xp.empty(gates.shape, dtype=gates._data.dtype)
+        d_c_prev = xp.empty(c_prev.shape, dtype=gates._data.dtype)
+        if d_c_prev.size:
+            backend.kernels_of(gates._data).lstm_cell_backward(
+                contiguous(grad_h._data), contiguous(grad_c._data), ctx.act, contiguous(c_prev._data),
+                ctx.c_out, d_gates, d_c_prev)
+        return Tensor._make(d_gates), Tensor._make(d_c_prev)
 
 
-def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    raise NotImplementedError('in progress')
+class _GRUCell(Op):
+    """h from gi = x W_ih^T + b_ih, gh = h_prev W_hh^T + b_hh (B, 3H) and h_prev (B, H)."""
+
+    @staticmethod
+    def forward(ctx, gi, gh, h_prev):
+        xp = backend.xp_of(gi)
+        h_out = xp.empty(h_prev.shape, dtype=gi.dtype)
+        ctx.saved = xp.empty((h_prev.shape[0], 4 * h_prev.shape[1]), dtype=gi.dtype)
+        if h_out.size:
+            backend.kernels_of(gi).gru_cell_forward(contiguous(gi), contiguous(gh), contiguous(h_prev),
+                                                    h_out, ctx.saved)
+        return h_out
+
+    @staticmethod
+    def backward(ctx, grad_h):
+        gi, gh, h_prev = ctx.inputs
+        if grad_mode.is_grad_enabled():
+            ir, iz, in_ = gi.chunk(3, 1)
+            hr, hz, hn = gh.chunk(3, 1)
+            r, z = (ir + hr).sigmoid(), (iz + hz).sigmoid()
+            n = (in_ + r * hn).tanh()
+            d_n = grad_h * (1 - z) * (1 - n * n)  # gradient at n's pre-activation
+            d_r = d_n * hn * r * (1 - r)
+            d_z = grad_h * (h_prev - n) * z * (1 - z)
+            return cat([d_r, d_z, d_n], 1), cat([d_r, d_z, d_n * r], 1), grad_h * z
+        xp = backend.xp_of(gi._data)
+        d_gi = xp.empty(gi.shape, dtype=gi._data.dtype)
+        d_gh = xp.empty(gh.shape, dtype=gi._data.dtype)
+        d_h = xp.empty(h_prev.shape, dtype=gi._data.dtype)
+        if d_h.size:
+            backend.kernels_of(gi._data).gru_cell_backward(contiguous(grad_h._data), ctx.saved,
+                                                           contiguous(h_prev._data), d_gi, d_gh, d_h)
+        return Tensor._make(d_gi), Tensor._make(d_gh), Tensor._make(d_h)
 
 
-def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    raise NotImplementedError('in progress')
+def _check_cell(input: Tensor, state: Tensor | None, w_ih: Tensor, w_hh: Tensor, gates: int, name: str,
+                state_size: int):
+    """(input (B, I), state (B, state_size), whether the input was unbatched) after PyTorch's
+    checks; a missing state is zeros. state_size is the hidden size H, except for the h of an
+    LSTM with projections (w_hh (4H, P)), which has P."""
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+    if w_ih.ndim != 2 or w_hh.ndim != 2 or w_ih.shape[0] % gates or w_hh.shape[0] != w_ih.shape[0]:
+        raise RuntimeError(f"{name}: expected w_ih ({gates}*H, I) and w_hh ({gates}*H, H), got "
+                           f"{list(w_ih.shape)} and {list(w_hh.shape)}")
+    unbatched = input.ndim == 1
+    x = input.unsqueeze(0) if unbatched else input
+    if x.shape[1] != w_ih.shape[1]:
+        raise RuntimeError(f"input has inconsistent input_size: got {x.shape[1]} expected {w_ih.shape[1]}")
+    if state is None:
+        return x, zeros(x.shape[0], state_size, dtype=x.dtype, device=x.device), unbatched
+    if state.ndim != input.ndim:
+        raise RuntimeError(f"{name}: Expected hidden to be {input.ndim}D for {input.ndim}D input, got "
+                           f"{state.ndim}D instead")
+    state = state.unsqueeze(0) if unbatched else state
+    if state.shape[0] != x.shape[0]:
+        raise RuntimeError(f"Input batch size {x.shape[0]} doesn't match hidden0 batch size {state.shape[0]}")
+    if state.shape[1] != state_size:
+        raise RuntimeError(f"hidden0 has inconsistent hidden_size: got {state.shape[1]}, expected {state_size}")
+    return x, state, unbatched
 
 
-def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    raise NotImplementedError('in progress')
+def lstm_cell(input: Tensor, hx: Tensor | None, cx: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+              b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """One LSTM step. input (B, I) or (I,), hx, cx (B, H) or (H,) (None: zeros), w_ih (4H, I),
+    w_hh (4H, H), b_ih, b_hh (4H,) -> (h, c), each (B, H) (or (H,)):
+    i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of x W_ih^T + b_ih + h W_hh^T + b_hh;
+    c = f c_prev + i g; h = o tanh(c). With projections (nn.LSTM(proj_size=P)) w_hh is (4H, P)
+    and hx (B, P); the caller projects the returned h."""
+    x, h, unbatched = _check_cell(input, hx, w_ih, w_hh, 4, "lstm_cell", w_hh.shape[1])
+    _, c, _ = _check_cell(input, cx, w_ih, w_hh, 4, "lstm_cell", w_ih.shape[0] // 4)
+    (x, h, c, w_ih, w_hh, b_ih, b_hh), dtype = float_inputs("lstm_cell", x, h, c, w_ih, w_hh, b_ih, b_hh)
+    gates = linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh)
+    h_out, c_out = _LSTMCell.apply(gates, c)
+    if unbatched:
+        h_out, c_out = h_out.squeeze(0), c_out.squeeze(0)
+    return cast_back(h_out, dtype), cast_back(c_out, dtype)
+
+
+def gru_cell(input: Tensor, hx: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+             b_hh: Tensor | None = None) -> Tensor:
+    """One GRU step. input (B, I) or (I,), hx (B, H) or (H,) (None: zeros), w_ih (3H, I),
+    w_hh (3H, H), b_ih, b_hh (3H,) -> h (B, H): r = sigmoid(W_ir x + b_ir + W_hr h + b_hr),
+    z likewise, n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h."""
+    x, h, unbatched = _check_cell(input, hx, w_ih, w_hh, 3, "gru_cell", w_ih.shape[0] // 3)
+    (x, h, w_ih, w_hh, b_ih, b_hh), dtype = float_inputs("gru_cell", x, h, w_ih, w_hh, b_ih, b_hh)
+    out = _GRUCell.apply(linear(x, w_ih, b_ih), linear(h, w_hh, b_hh), h)
+    return cast_back(out.squeeze(0) if unbatched else out, dtype)
+
+
+def _elman(input, hx, w_ih, w_hh, b_ih, b_hh, name: str, relu: bool) -> Tensor:
+    x, h, unbatched = _check_cell(input, hx, w_ih, w_hh, 1, name, w_ih.shape[0])
+    pre = linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh)
+    out = pre.relu() if relu else pre.tanh()
+    return out.squeeze(0) if unbatched else out
+
+
+def rnn_tanh_cell(input: Tensor, hx: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+                  b_hh: Tensor | None = None) -> Tensor:
+    """One Elman RNN step: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh). input (B, I) or (I,),
+    hx (B, H) or (H,) (None: zeros), w_ih (H, I), w_hh (H, H), biases (H,)."""
+    return _elman(input, hx, w_ih, w_hh, b_ih, b_hh, "rnn_tanh_cell", False)
+
+
+def rnn_relu_cell(input: Tensor, hx: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+                  b_hh: Tensor | None = None) -> Tensor:
+    """One Elman RNN step with ReLU: h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+    return _elman(input, hx, w_ih, w_hh, b_ih, b_hh, "rnn_relu_cell", True)
