@@ -57,8 +57,9 @@ def cast_back(out: Tensor, dtype) -> Tensor:
 
 
 def contiguous(a):
-    """The raw array ``a``, C-contiguous (the kernels' layout contract)."""
-    return backend.xp_of(a).ascontiguousarray(a)
+    """The raw array ``a``, C-contiguous (the kernels' layout contract). Not ascontiguousarray
+    alone: it turns a 0-d array into a 1-d one."""
+    return a if a.flags.c_contiguous else backend.xp_of(a).ascontiguousarray(a)
 
 
 def legacy_reduction(size_average, reduce, reduction: str) -> str:

@@ -27,6 +27,9 @@ def is_scalar(v) -> bool:
 def result_dtype(*args) -> np.dtype:
     """PyTorch promotion: tensors decide among themselves; a Python scalar (or 0-d tensor) only
     lifts the category (bool < int < float), landing on the default dtype of that category."""
+    if len(args) == 2 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor) and \
+            args[0]._data.dtype == args[1]._data.dtype:
+        return args[0]._data.dtype  # the common case, and nothing to promote: skip the general rule
     tensor_dtypes = [a._data.dtype for a in args if isinstance(a, Tensor) and a.ndim > 0]
     zero_dim = [a._data.dtype for a in args if isinstance(a, Tensor) and a.ndim == 0]
     scalars = [a for a in args if not isinstance(a, Tensor) and a is not None]
@@ -66,6 +69,8 @@ def device_of(*args):
 
 
 def check_same_device(*tensors) -> None:
+    if backend._cupy is None:
+        return  # CUDA never loaded: every array is a NumPy array
     devs = {t.device for t in tensors if isinstance(t, Tensor) and t.ndim > 0}
     if len(devs) > 1:
         names = ", ".join(sorted(str(d) for d in devs))

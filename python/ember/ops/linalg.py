@@ -13,11 +13,13 @@ from ._util import check_same_device, result_dtype, sum_to
 
 def _as_operand(x):
     """(array with unit-stride rows, transpose flag) for a (..., R, C) array, copying only when the
-    array is neither row- nor column-major in its last two dimensions."""
+    array is neither row- nor column-major in its last two dimensions. The other stride must span
+    a whole row (column): broadcast (stride 0) and negative strides are copied."""
     item = x.itemsize
-    if x.strides[-1] == item or x.shape[-1] <= 1:
+    rows, cols = x.shape[-2], x.shape[-1]
+    if (x.strides[-1] == item or cols <= 1) and (rows <= 1 or x.strides[-2] >= item * max(cols, 1)):
         return x, False
-    if x.strides[-2] == item or x.shape[-2] <= 1:
+    if (x.strides[-2] == item or rows <= 1) and (cols <= 1 or x.strides[-1] >= item * max(rows, 1)):
         return x.swapaxes(-1, -2), True
     return backend.xp_of(x).ascontiguousarray(x), False
 

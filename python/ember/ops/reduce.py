@@ -10,6 +10,7 @@ from .. import _dtype, backend
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._util import dims_tuple, wrap_dim
+from .pointwise import where
 
 values_indices = namedtuple("return_types", ["values", "indices"])
 
@@ -275,6 +276,20 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     if p == "nuc":
         raise NotImplementedError("nuclear norm is not supported")
     return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+
+def renorm(input, p, dim: int, maxnorm):
+    """Rescale each slice ``input.select(dim, i)`` whose ``p``-norm exceeds ``maxnorm`` to norm
+    ``maxnorm`` (max-norm regularisation: ``w.data.renorm_(2, 0, c)`` bounds each unit's
+    incoming weights). Same shape as ``input``, which needs at least 2 dimensions."""
+    if input.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
+    d = wrap_dim(dim, input.ndim)
+    n = norm(input, p, tuple(i for i in range(input.ndim) if i != d), keepdim=True)
+    # PyTorch's rule: scale by maxnorm / (norm + 1e-7) only where the norm exceeds maxnorm
+    return input * where(n > maxnorm, maxnorm / (n + 1e-7), 1.0)
 
 
 class Cumsum(Op):

@@ -392,9 +392,29 @@ def tensor_split(input, indices_or_sections, dim=0):
     return split(input, sizes, d)
 
 
+class Unbind(Op):
+    """The slices of x along ``dim`` (views), as one op: its backward stacks the slices'
+    gradients into one array, where one ``select`` per slice would each scatter into a zero
+    tensor of the full size (``q, k, v = qkv`` costs three full-size gradients otherwise)."""
+
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        return tuple(x[lead + (i,)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(grads, ctx.dim), None
+
+
 def unbind(input, dim: int = 0):
-    d = wrap_dim(dim, input.ndim)
-    return tuple(select(input, d, i) for i in range(input.shape[d]))
+    """The tuple of slices of ``input`` along ``dim`` (views), e.g. (3, B, T) -> three (B, T)."""
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return Unbind.apply(input, wrap_dim(dim, input.ndim))
 
 
 def select(input, dim: int, index: int):
