@@ -5,8 +5,24 @@
 #include <omp.h>
 
 #include "bind/array_view.h"
+#include "bind/attention.h"
+#include "bind/conv.h"
+#include "bind/elementwise.h"
 #include "bind/gemm.h"
+#include "bind/pool.h"
+#include "bind/norm.h"
+#include "bind/optim.h"
+#include "bind/rnn_cell.h"
+#include "bind/softmax_xent.h"
+#include "cpu/attention.h"
+#include "cpu/conv.h"
+#include "cpu/elementwise.h"
 #include "cpu/gemm.h"
+#include "cpu/pool.h"
+#include "cpu/norm.h"
+#include "cpu/optim.h"
+#include "cpu/rnn_cell.h"
+#include "cpu/softmax_xent.h"
 
 namespace ember::bind {
 
@@ -26,4 +42,12 @@ PYBIND11_MODULE(_C, m) {
     omp_set_num_threads(n);
   }, py::arg("n"));
   bind_gemm<CpuBackend>(m);
+  bind_conv<CpuBackend>(m);
+  bind_pool<CpuBackend>(m);
+  bind_norm<CpuBackend>(m);
+  bind_softmax_xent<CpuBackend>(m);
+  bind_rnn_cell<CpuBackend>(m);
+  bind_attention<CpuBackend>(m);
+  bind_optim<CpuBackend>(m);
+  bind_elementwise<CpuBackend>(m);
 }

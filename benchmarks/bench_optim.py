@@ -1,0 +1,50 @@
+"""Optimizer steps: ember's one-pass fused updates against the NumPy (CuPy) a user writes with
+in-place array operations (one pass over memory per operator).
+
+Shape: one 10M-parameter float32 tensor.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.common import Case, array_module, ember_module
+
+N = 10_000_000
+
+
+def cases(device: str) -> list[Case]:
+    C, xp = ember_module(device), array_module(device)
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    param = xp.asarray(rng.standard_normal(N, f32))
+    grad = xp.asarray(rng.standard_normal(N, f32))
+    m, v, buf = xp.zeros(N, f32), xp.zeros(N, f32), xp.zeros(N, f32)
+    p_ref, m_ref, v_ref, buf_ref = param.copy(), m.copy(), v.copy(), buf.copy()
+    lr, b1, b2, eps, wd, step = 1e-3, 0.9, 0.999, 1e-8, 0.01, 10
+
+    def adamw_ref():  # in place, as torch's single-tensor loop does
+        xp.multiply(p_ref, 1 - lr * wd, out=p_ref)
+        xp.multiply(m_ref, b1, out=m_ref)
+        xp.add(m_ref, (1 - b1) * grad, out=m_ref)
+        xp.multiply(v_ref, b2, out=v_ref)
+        xp.add(v_ref, (1 - b2) * grad * grad, out=v_ref)
+        denom = xp.sqrt(v_ref)
+        denom /= np.sqrt(1 - b2**step)
+        denom += eps
+        xp.subtract(p_ref, lr / (1 - b1**step) * m_ref / denom, out=p_ref)
+
+    def sgd_ref():
+        xp.multiply(buf_ref, 0.9, out=buf_ref)
+        xp.add(buf_ref, grad, out=buf_ref)
+        xp.subtract(p_ref, lr * buf_ref, out=p_ref)
+
+    name = xp.__name__
+    return [
+        Case("optim", "adamw step 10M",
+             ember=lambda: C.adam_step(param, grad, m, v, None, step, lr, b1, b2, eps, wd, False,
+                                       False, True),
+             references={name: adamw_ref}, flops=16 * N, bytes=4 * 7 * N),
+        Case("optim", "sgd momentum step 10M",
+             ember=lambda: C.sgd_step(param, grad, buf, lr, 0.9, 0.0, 0.0, False, False, False),
+             references={name: sgd_ref}, flops=4 * N, bytes=4 * 5 * N),
+    ]

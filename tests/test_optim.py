@@ -1,0 +1,212 @@
+"""Fused optimizer steps against NumPy float64 re-implementations of PyTorch's documented update
+rules (torch.optim.SGD, Adam/AdamW, RMSprop, Adagrad), over 5 steps for every option
+combination."""
+import itertools
+
+import numpy as np
+import pytest
+from kernel_checks import DTYPES, assert_close
+
+STEPS = 5
+SHAPES = [(7,), (73, 74), (0,), (3, 1, 5)]
+
+
+def gradients(rng, shape, dtype):
+    return [rng.standard_normal(shape).astype(dtype) for _ in range(STEPS)]
+
+
+# ---- float64 references (one parameter, all steps) ----------------------------------------------
+def sgd_ref(p, grads, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    buf = None
+    for g in grads:
+        g = -g if maximize else g
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        if momentum != 0:
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+    return p, buf
+
+
+def adam_ref(p, grads, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled):
+    m, v, vmax = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
+    for step, g in enumerate(grads, start=1):
+        g = -g if maximize else g
+        if weight_decay != 0:
+            if decoupled:
+                p = p * (1 - lr * weight_decay)
+            else:
+                g = g + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        bc1, bc2 = 1 - beta1**step, 1 - beta2**step
+        if amsgrad:
+            vmax = np.maximum(vmax, v)
+            denom = np.sqrt(vmax) / np.sqrt(bc2) + eps
+        else:
+            denom = np.sqrt(v) / np.sqrt(bc2) + eps
+        p = p - lr / bc1 * m / denom
+    return p, m, v, vmax
+
+
+def rmsprop_ref(p, grads, lr, alpha, eps, weight_decay, momentum, centered, maximize):
+    sq, ga, buf = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
+    for g in grads:
+        g = -g if maximize else g
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        sq = alpha * sq + (1 - alpha) * g * g
+        if centered:
+            ga = alpha * ga + (1 - alpha) * g
+            avg = np.sqrt(sq - ga * ga) + eps
+        else:
+            avg = np.sqrt(sq) + eps
+        if momentum > 0:
+            buf = momentum * buf + g / avg
+            p = p - lr * buf
+        else:
+            p = p - lr * g / avg
+    return p, sq
+
+
+def adagrad_ref(p, grads, lr, lr_decay, weight_decay, eps, initial, maximize):
+    s = np.full_like(p, initial)
+    for step, g in enumerate(grads, start=1):
+        g = -g if maximize else g
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        clr = lr / (1 + (step - 1) * lr_decay)
+        s = s + g * g
+        p = p - clr * g / (np.sqrt(s) + eps)
+    return p, s
+
+
+def f64(a):
+    return a.astype(np.float64)
+
+
+# ---- tests ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_sgd(kernels, rng, dtype, shape):
+    p0 = rng.standard_normal(shape).astype(dtype)
+    grads = gradients(rng, shape, dtype)
+    for momentum, dampening, wd, nesterov, maximize in itertools.product(
+            [0.0, 0.9], [0.0, 0.3], [0.0, 0.1], [False, True], [False, True]):
+        if nesterov and (momentum == 0 or dampening != 0):
+            continue  # rejected, as by PyTorch (tested below)
+        p = kernels.asarray(p0.copy())
+        buf = kernels.empty(shape, dtype) if momentum else None
+        for i, g in enumerate(grads):
+            kernels.C.sgd_step(p, kernels.asarray(g), buf, 0.05, momentum, dampening, wd, nesterov,
+                               maximize, i == 0)
+        rp, rbuf = sgd_ref(f64(p0), [f64(g) for g in grads], 0.05, momentum, dampening, wd,
+                           nesterov, maximize)
+        assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
+        if momentum:
+            assert_close(kernels.numpy(buf), rbuf, dtype, k=STEPS, scale=1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_adam(kernels, rng, dtype, shape):
+    p0 = rng.standard_normal(shape).astype(dtype)
+    grads = gradients(rng, shape, dtype)
+    for wd, amsgrad, maximize, decoupled in itertools.product([0.0, 0.1], [False, True],
+                                                              [False, True], [False, True]):
+        p = kernels.asarray(p0.copy())
+        m, v = kernels.zeros(shape, dtype), kernels.zeros(shape, dtype)
+        vmax = kernels.zeros(shape, dtype) if amsgrad else None
+        for step, g in enumerate(grads, start=1):
+            kernels.C.adam_step(p, kernels.asarray(g), m, v, vmax, step, 1e-2, 0.9, 0.999, 1e-8, wd,
+                                amsgrad, maximize, decoupled)
+        rp, rm, rv, rvmax = adam_ref(f64(p0), [f64(g) for g in grads], 1e-2, 0.9, 0.999, 1e-8, wd,
+                                     amsgrad, maximize, decoupled)
+        assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
+        assert_close(kernels.numpy(m), rm, dtype, k=STEPS, scale=1)
+        assert_close(kernels.numpy(v), rv, dtype, k=STEPS, scale=1)
+        if amsgrad:
+            assert_close(kernels.numpy(vmax), rvmax, dtype, k=STEPS, scale=1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_rmsprop(kernels, rng, dtype, shape):
+    p0 = rng.standard_normal(shape).astype(dtype)
+    grads = gradients(rng, shape, dtype)
+    for wd, momentum, centered, maximize in itertools.product([0.0, 0.1], [0.0, 0.9],
+                                                              [False, True], [False, True]):
+        p = kernels.asarray(p0.copy())
+        sq = kernels.zeros(shape, dtype)
+        ga = kernels.zeros(shape, dtype) if centered else None
+        buf = kernels.zeros(shape, dtype) if momentum else None
+        for g in grads:
+            kernels.C.rmsprop_step(p, kernels.asarray(g), sq, ga, buf, 1e-2, 0.99, 1e-8, wd,
+                                   momentum, centered, maximize)
+        rp, rsq = rmsprop_ref(f64(p0), [f64(g) for g in grads], 1e-2, 0.99, 1e-8, wd, momentum,
+                              centered, maximize)
+        assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
+        assert_close(kernels.numpy(sq), rsq, dtype, k=STEPS, scale=1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_adagrad(kernels, rng, dtype, shape):
+    p0 = rng.standard_normal(shape).astype(dtype)
+    grads = gradients(rng, shape, dtype)
+    for lr_decay, wd, maximize in itertools.product([0.0, 0.1], [0.0, 0.1], [False, True]):
+        p = kernels.asarray(p0.copy())
+        s = kernels.asarray(np.full(shape, 0.1, dtype))  # initial_accumulator_value = 0.1
+        for step, g in enumerate(grads, start=1):
+            kernels.C.adagrad_step(p, kernels.asarray(g), s, step, 0.1, lr_decay, wd, 1e-10,
+                                   maximize)
+        rp, rs = adagrad_ref(f64(p0), [f64(g) for g in grads], 0.1, lr_decay, wd, 1e-10, 0.1,
+                             maximize)
+        assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
+        assert_close(kernels.numpy(s), rs, dtype, k=STEPS, scale=1)
+
+
+def test_zero_weight_decay_keeps_infinite_parameters(kernels):
+    """weight_decay=0 is skipped, not multiplied: 0 * inf would be NaN."""
+    p = kernels.asarray(np.array([np.inf, 1.0], np.float32))
+    kernels.C.sgd_step(p, kernels.asarray(np.ones(2, np.float32)), None, 0.1, 0.0, 0.0, 0.0, False,
+                       False, True)
+    assert kernels.numpy(p)[0] == np.inf
+
+
+def test_optim_argument_errors(kernels):
+    f32 = np.float32
+    p, g = kernels.asarray(np.zeros(4, f32)), kernels.asarray(np.zeros(4, f32))
+    z = lambda: kernels.zeros((4,), f32)
+    C = kernels.C
+    with pytest.raises(ValueError, match="nesterov momentum requires"):
+        C.sgd_step(p, g, z(), 0.1, 0.9, 0.1, 0.0, True, False, True)
+    with pytest.raises(ValueError, match="'momentum_buffer' must be an array when momentum != 0"):
+        C.sgd_step(p, g, None, 0.1, 0.9, 0.0, 0.0, False, False, True)
+    with pytest.raises(ValueError, match="'lr' must be a finite number >= 0"):
+        C.sgd_step(p, g, None, -0.1, 0.0, 0.0, 0.0, False, False, True)
+    with pytest.raises(ValueError, match="'grad' must have shape"):
+        C.sgd_step(p, kernels.asarray(np.zeros(5, f32)), None, 0.1, 0.0, 0.0, 0.0, False, False,
+                   True)
+    with pytest.raises(ValueError, match="'max_exp_avg_sq' must be an array when amsgrad=True"):
+        C.adam_step(p, g, z(), z(), None, 1, 1e-3, 0.9, 0.999, 1e-8, 0.0, True, False, False)
+    with pytest.raises(ValueError, match="'step' must be >= 1"):
+        C.adam_step(p, g, z(), z(), None, 0, 1e-3, 0.9, 0.999, 1e-8, 0.0, False, False, False)
+    with pytest.raises(ValueError, match="'beta2' must be in"):
+        C.adam_step(p, g, z(), z(), None, 1, 1e-3, 0.9, 1.0, 1e-8, 0.0, False, False, False)
+    with pytest.raises(TypeError, match="'exp_avg' must have the same dtype"):
+        C.adam_step(p, g, kernels.zeros((4,), np.float64), z(), None, 1, 1e-3, 0.9, 0.999, 1e-8,
+                    0.0, False, False, False)
+    with pytest.raises(ValueError, match="'grad_avg' must be an array when centered=True"):
+        C.rmsprop_step(p, g, z(), None, None, 1e-2, 0.99, 1e-8, 0.0, 0.0, True, False)
+    with pytest.raises(ValueError, match="'state_sum' must have shape"):
+        C.adagrad_step(p, g, kernels.zeros((3,), f32), 1, 0.1, 0.0, 0.0, 1e-10, False)
+    with pytest.raises(TypeError, match="'param' must be float32 or float64"):
+        C.adagrad_step(kernels.asarray(np.zeros(4, np.int64)), g, z(), 1, 0.1, 0.0, 0.0, 1e-10,
+                       False)
+    if kernels.name == "cpu":
+        ro = np.zeros(4, f32)
+        ro.flags.writeable = False
+        with pytest.raises(ValueError, match="'param' is read-only"):
+            C.sgd_step(ro, g, None, 0.1, 0.0, 0.0, 0.0, False, False, True)
