@@ -22,7 +22,7 @@ from .. import backend
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import cast_back, contiguous, float_inputs, ntuple, short_name
-from .linalg import _as_operand, matmul
+from .linalg import gemm_arrays, matmul
 from .shape import pad as _pad
 
 __all__ = [
@@ -43,16 +43,8 @@ class _Linear(Op):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        xp = backend.xp_of(x)
-        out = xp.empty((x.shape[0], w.shape[0]), dtype=x.dtype)
-        if out.size == 0 or x.shape[1] == 0:
-            out[...] = 0 if b is None else b
-            return out
-        x_op, tx = _as_operand(x)
-        w_op, tw = _as_operand(w)
-        bias = None if b is None else contiguous(b)
-        backend.kernels_of(x).gemm(x_op, w_op, out, tx, not tw, 1.0, 0.0, bias, False, "none")
-        return out
+        # W^T is a transposed view: the GEMM reads it with its transpose flag, no copy
+        return gemm_arrays(x, w.T, bias=None if b is None else contiguous(b))
 
     @staticmethod
     def backward(ctx, g):

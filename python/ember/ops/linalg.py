@@ -53,8 +53,18 @@ def gemm_arrays(a, b, bias=None, activation: str = "none"):
     b_op, tb = _as_operand(b3)
     if a_op.ndim == 3 and a_op.shape[0] > 1 and a_op.strides[0] % a_op.itemsize:
         a_op = xp.ascontiguousarray(a_op)
-    backend.kernels_of(a).gemm(a_op, b_op, c, ta, tb, 1.0, 0.0, bias, False, activation)
+    kernels = backend.kernels_of(a)
+    gemm = kernels.gemm
+    if a.dtype == np.float32 and kernels is not backend._C and _tf32_allowed():
+        gemm = kernels.gemm_tf32  # tensor cores, 10-bit mantissa inputs: opt-in as in PyTorch
+    gemm(a_op, b_op, c, ta, tb, 1.0, 0.0, bias, False, activation)
     return c.reshape(tuple(batch_shape) + (M, N))
+
+
+def _tf32_allowed() -> bool:
+    from .. import backends
+
+    return bool(backends.cuda.matmul.allow_tf32)
 
 
 def _activate(xp, out, activation):
