@@ -240,6 +240,29 @@ def test_cat_stack_split_chunk():
         ember.stack([ta, tb])
 
 
+@pytest.mark.parametrize("shape,dim", [((3, 2, 5), 0), ((3, 2, 5), -1), ((1, 4), 0), ((2, 0, 3), 2), ((0, 3), 0)])
+def test_unbind_and_iteration(shape, dim):
+    a = RNG.standard_normal(shape)
+    ta = T(a, grad=True)
+    parts = ember.unbind(ta, dim)
+    assert len(parts) == a.shape[dim]
+    for i, p in enumerate(parts):
+        np.testing.assert_array_equal(host(p), np.take(a, i, axis=dim))
+    if a.shape[dim] >= 2 and a.size:
+        # slices that get no gradient count as zeros; a slice used twice accumulates
+        assert gradcheck(lambda x: ember.unbind(x, dim)[0] * 3 + ember.unbind(x, dim)[-1].exp(), (ta,))
+        assert gradgradcheck(lambda x: ember.unbind(x, dim)[1] ** 2, (ta,))
+        q, k, *_ = ta  # iteration unbinds dim 0
+        (q * k).sum().backward()
+        ref = np.zeros(shape)
+        ref[0], ref[1] = a[1], a[0]
+        np.testing.assert_allclose(host(ta.grad), ref, rtol=1e-12)
+    with pytest.raises(IndexError, match="no dimensions"):
+        ember.unbind(T(1.0))
+    with pytest.raises(TypeError, match="0-d"):
+        iter(T(1.0))
+
+
 def test_getitem_setitem():
     x = RNG.standard_normal((5, 4, 3))
     t = T(x, grad=True)
@@ -374,3 +397,36 @@ def test_mixing_devices_raises_when_cuda_is_present():
         pytest.skip("CUDA test skipped: needs a GPU")
     with pytest.raises(RuntimeError, match="same device"):
         ember.ones(2) + ember.ones(2, device="cuda")
+
+
+def test_top_level_cosine_similarity():
+    # torch.cosine_similarity is F.cosine_similarity under the top-level name the notes use
+    a, b = RNG.standard_normal((3, 5)), RNG.standard_normal((1, 5))
+    ta, tb = T(a, grad=True), T(b, grad=True)
+    ref = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    np.testing.assert_allclose(host(ember.cosine_similarity(ta, tb)), ref, rtol=1e-12)
+    assert ember.cosine_similarity(ta[0], tb[0], dim=0).shape == ()
+    assert gradcheck(lambda x, y: ember.cosine_similarity(x, y), (ta, tb))
+
+
+@pytest.mark.parametrize("p, dim", [(2, 0), (1, 1), (3.0, -1)])
+def test_renorm_max_norm(p, dim):
+    # max-norm regularisation (lecture notes 004, 3.4.2): slices over `dim` with a p-norm above
+    # maxnorm are scaled to norm maxnorm; the others are left alone
+    x = RNG.standard_normal((4, 3, 5)) * RNG.uniform(0.1, 3.0, size=(4, 1, 1))
+    t = T(x, grad=True)
+    moved = np.moveaxis(x, dim, 0).reshape(x.shape[dim], -1)
+    norms = (np.abs(moved) ** p).sum(axis=1) ** (1 / p)
+    ordered = np.sort(norms)  # a bound between two norms keeps every slice off the kink
+    maxnorm = float(ordered[len(norms) // 2 - 1] + ordered[len(norms) // 2]) / 2
+    scale = np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    shape = [1] * x.ndim
+    shape[dim] = -1
+    expected = x * scale.reshape(shape)
+    np.testing.assert_allclose(host(ember.renorm(t, p, dim, maxnorm)), expected, rtol=1e-12)
+    assert gradcheck(lambda a: a.renorm(p, dim, maxnorm), (t,))
+    w = T(x)
+    assert w.renorm_(p, dim, maxnorm) is w
+    np.testing.assert_allclose(host(w), expected, rtol=1e-12)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        ember.renorm(T([1.0, 2.0]), 2, 0, 1.0)

@@ -32,9 +32,23 @@ def test_repr_like_pytorch():
     assert repr(ember.tensor([1.0], dtype=ember.float64)) == "tensor([1.], dtype=ember.float64)"
     x = ember.tensor([1.0], requires_grad=True)
     assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
+    assert repr(ember.softmax(x, 0)) == "tensor([1.], grad_fn=<SoftmaxBackward0>)"
     assert repr(ember.tensor([True])) == "tensor([True])"
     assert f"{ember.tensor(3.14159):.2f}" == "3.14"
     assert repr(ember.zeros(2, 3).shape) == "ember.Size([2, 3])"
+
+
+def test_repr_right_aligns_elements_like_pytorch():
+    # PyTorch pads every element to the widest one, so signs and digits line up in columns
+    assert repr(ember.tensor([0.5, -0.25])) == "tensor([ 0.5000, -0.2500])"
+    assert repr(ember.tensor([1.0, -2.0, 10.0])) == "tensor([ 1., -2., 10.])"
+    assert repr(ember.tensor([True, False])) == "tensor([ True, False])"
+    assert repr(ember.tensor([float("nan"), 1.5])) == "tensor([   nan, 1.5000])"
+    assert repr(ember.tensor([[1e-5, -0.04], [0.03, 1.0]])) == (
+        "tensor([[ 1.0000e-05, -4.0000e-02],\n        [ 3.0000e-02,  1.0000e+00]])")
+    # the width comes from the elements a summarised print shows, not the hidden middle
+    big = ember.cat([ember.zeros(3), ember.full((2000,), -123.5), ember.zeros(3)])
+    assert repr(big) == "tensor([0., 0., 0.,  ..., 0., 0., 0.])"
 
 
 def test_conversions():

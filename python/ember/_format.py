@@ -1,6 +1,8 @@
 """``repr(tensor)`` in PyTorch's layout: ``tensor([[1., 2.], ...], dtype=..., requires_grad=True)``."""
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from . import backend
@@ -8,24 +10,55 @@ from . import backend
 _DEFAULT_SUFFIXLESS = {"float32", "int64", "bool"}
 
 
+def _shown(arr: np.ndarray, threshold: int = 1000, edgeitems: int = 3) -> np.ndarray:
+    """The elements a summarised print shows: the first and last ``edgeitems`` of long axes."""
+    if arr.size <= threshold:
+        return arr
+    for axis, n in enumerate(arr.shape):
+        if n > 2 * edgeitems:
+            arr = np.take(arr, list(range(edgeitems)) + list(range(n - edgeitems, n)), axis=axis)
+    return arr
+
+
+def _padded(one, arr: np.ndarray):
+    """``one`` right-aligned to the widest shown element, as PyTorch aligns its columns."""
+    width = max((len(one(v)) for v in _shown(arr).flat), default=0)
+    return lambda v: one(v).rjust(width)
+
+
+def _float_str(v: float, style: str) -> str:
+    if not np.isfinite(v):
+        return str(v)  # nan, inf, -inf
+    if style == "integral":
+        return f"{v:.0f}."
+    return f"{v:.4e}" if style == "sci" else f"{v:.4f}"
+
+
+def _bool_str(v: bool) -> str:
+    return "True" if v else "False"
+
+
 def _body(arr: np.ndarray, indent: int) -> str:
+    # PyTorch sets a summary's column ellipsis off by two spaces: "2.,  ..., 7."
+    return _numpy_body(arr, indent).replace(", ..., ", ",  ..., ")
+
+
+def _numpy_body(arr: np.ndarray, indent: int) -> str:
     if arr.dtype.kind == "f":
-        finite = arr[np.isfinite(arr)]
+        shown = _shown(arr)  # like PyTorch, the style follows the printed elements only
+        finite = shown[np.isfinite(shown)]
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
         amax = float(np.abs(finite).max()) if finite.size else 0.0
         amin = float(np.abs(finite[finite != 0]).min()) if np.any(finite != 0) else 0.0
         sci = amax >= 1e8 or (amin > 0 and (amin < 1e-4 or amax / amin > 1e3)) and not integral
-        if integral and not sci:
-            fmt = {"float_kind": lambda v: ("%.0f." % v) if np.isfinite(v) else str(v)}
-        elif sci:
-            fmt = {"float_kind": lambda v: "%.4e" % v}
-        else:
-            fmt = {"float_kind": lambda v: "%.4f" % v if np.isfinite(v) else str(v)}
-        return np.array2string(arr, separator=", ", prefix=" " * indent, formatter=fmt,
+        style = "sci" if sci else "integral" if integral else "fixed"
+        one = partial(_float_str, style=style)
+        return np.array2string(arr, separator=", ", prefix=" " * indent,
+                               formatter={"float_kind": _padded(one, arr)},
                                threshold=1000, edgeitems=3, max_line_width=80)
     if arr.dtype == np.bool_:
         return np.array2string(arr, separator=", ", prefix=" " * indent, threshold=1000,
-                               formatter={"bool": lambda v: "True" if v else "False"})
+                               formatter={"bool": _padded(_bool_str, arr)})
     return np.array2string(arr, separator=", ", prefix=" " * indent, threshold=1000, edgeitems=3,
                            max_line_width=80)
 

@@ -366,7 +366,8 @@ class record_function(contextlib.ContextDecorator):
 
     def __enter__(self) -> "record_function":
         recorder = _function._profiler
-        self._open.append((recorder, recorder.push(self.name, "user_annotation") if recorder else None))
+        token = recorder.push(self.name, "user_annotation") if recorder is not None else None
+        self._open.append((recorder, token))
         return self
 
     def __exit__(self, *exc) -> bool:

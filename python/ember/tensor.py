@@ -156,7 +156,7 @@ class Tensor:
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
+        return iter(ops.unbind(self, 0))  # one op: its backward makes one gradient array
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -372,6 +372,7 @@ class Tensor:
     def div_(self, o): return ops.inplace(self, ops.div, o)
     def pow_(self, o): return ops.inplace(self, ops.pow, o)
     def clamp_(self, min=None, max=None): return ops.inplace(self, ops.clamp, min, max)
+    def renorm_(self, p, dim, maxnorm): return ops.inplace(self, ops.renorm, p, dim, maxnorm)
     clip_ = clamp_
     def relu_(self): return ops.inplace(self, ops.relu)
     def sigmoid_(self): return ops.inplace(self, ops.sigmoid)

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from . import anomaly, grad_mode
+from . import anomaly, function, grad_mode
 from .function import AccumulateGrad
 
 
@@ -20,9 +20,26 @@ def _add(a, b):
     return a + b
 
 
+def _sum_into(buf, nr, g, key, owned) -> None:
+    """``buf[nr] += g`` for a gradient arriving at a node that already has one. Without
+    create_graph (``owned`` is a set) the first sum is a new array that only the engine holds (its
+    slot ``key`` goes into ``owned``) and later gradients are added into it in place: one
+    allocation per slot instead of one per addition. With create_graph every sum is a graph op."""
+    cur = buf[nr]
+    if cur is None:
+        buf[nr] = g
+    elif owned is None or cur._data.shape != g._data.shape or cur._data.dtype != g._data.dtype or \
+            not cur._data.ndim:  # (0-d arrays add up to NumPy scalars)
+        buf[nr] = cur + g
+    elif key in owned:
+        cur._data += g._data
+    else:
+        buf[nr] = Tensor._make(cur._data + g._data)
+        owned.add(key)
+
+
 def _zeros_for(node, i):
     from .. import backend
-    from ..tensor import Tensor
 
     shape, dtype, dev = node.output_meta[i]
     return Tensor._make(backend.xp_for_device(dev).zeros(shape, dtype=dtype))
@@ -82,11 +99,18 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
     ready_ids = set(id(n) for n in ready)
 
     check_nan = anomaly.is_anomaly_enabled()
+    prof = function._profiler  # ember.profiler: records each node's backward when active
+    owned = None if create_graph else set()  # (id(node), nr) of sums only the engine holds
     finished = []
     with grad_mode.set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
             grads = buffers.pop(id(node), None) or [None] * _num_outputs(node)
+            # a leaf may take an engine-made sum as its .grad without a copy (not if hooks see it)
+            steal = bool(owned) and (id(node), 0) in owned and not node.pre_hooks and not capture_keys
+            if owned:
+                for nr in range(len(grads)):
+                    owned.discard((id(node), nr))
             for nr, hooks in node.pre_hooks.items():
                 # retain_grad() sees the gradient after every user hook, as in PyTorch
                 for hook in sorted(hooks, key=lambda h: getattr(h, "retains_grad", False)):
@@ -99,13 +123,21 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
                         captured[(id(node), nr)] = grads[nr]
             if isinstance(node, AccumulateGrad):
                 if inputs is None and grads[0] is not None:
-                    _accumulate(node.variable, grads[0], create_graph)
+                    if prof is not None:
+                        token = prof.push("AccumulateGrad", "backward", grads)
+                    _accumulate(node.variable, grads[0], create_graph, steal)
+                    if prof is not None:
+                        prof.pop(token)
                 continue
-            if all(g is None for g in grads):
+            if all([g is None for g in grads]):  # (a list: cheaper than a generator here)
                 in_grads = (None,) * len(node.next_functions)
             else:
                 grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
+                if prof is not None:
+                    token = prof.push(node.name(), "backward", grads)
                 in_grads = node.apply(grads)
+                if prof is not None:
+                    prof.pop(token)
                 if check_nan:
                     _check_nan(node, in_grads)
                 for hook in node.hooks:
@@ -117,8 +149,10 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
                 if nxt is None:
                     continue
                 if g is not None:
-                    buf = buffers.setdefault(id(nxt), [None] * _num_outputs(nxt))
-                    buf[nr] = _add(buf[nr], g)
+                    buf = buffers.get(id(nxt))
+                    if buf is None:
+                        buf = buffers[id(nxt)] = [None] * _num_outputs(nxt)
+                    _sum_into(buf, nr, g, (id(nxt), nr), owned)
                 deps[id(nxt)] -= 1
                 if deps[id(nxt)] == 0 and id(nxt) not in ready_ids:
                     ready_ids.add(id(nxt))
@@ -139,11 +173,13 @@ def _num_outputs(node) -> int:
     return 1 if isinstance(node, AccumulateGrad) else node.num_outputs
 
 
-def _accumulate(t, g, create_graph: bool) -> None:
+def _accumulate(t, g, create_graph: bool, steal: bool = False) -> None:
+    """Add ``g`` into the leaf ``t``'s ``.grad``; ``steal``: ``g`` is an engine-made sum that
+    nothing else holds, so it can become ``.grad`` without a copy."""
     for hook in t._hooks or ():
         out = hook(g)
         if out is not None:
-            g = out
+            g, steal = out, False
     if not create_graph:
         g = g.detach()
     if g.shape != t.shape:
@@ -151,7 +187,7 @@ def _accumulate(t, g, create_graph: bool) -> None:
                            f"tensor shape {tuple(t.shape)}")
     if t.grad is None:
         # own the memory: a gradient may alias an array that other code still holds
-        t.grad = g if create_graph else g.clone()
+        t.grad = g if create_graph or steal else g.clone()
     elif create_graph:
         t.grad = t.grad + g
     else:
@@ -163,3 +199,6 @@ def _check_nan(node, in_grads) -> None:
         if g is not None and g._data.dtype.kind == "f" and bool(g.isnan().any()):
             where = f"\nThe forward call that created it:\n{node.stack}" if node.stack else ""
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.{where}")
+
+
+from ..tensor import Tensor  # noqa: E402  (at the end: ember.tensor imports this package)

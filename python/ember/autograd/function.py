@@ -17,6 +17,10 @@ import numpy as np
 
 from . import anomaly, grad_mode
 
+# The active ``ember.profiler`` recorder, or None: ``Function.apply`` and the backward engine
+# read it once per op, which is all that profiling costs when it is off.
+_profiler = None
+
 
 class Context:
     """What ``forward`` leaves for ``backward`` (PyTorch's ``ctx``)."""
@@ -73,7 +77,8 @@ class Node:
         self.stack = "".join(traceback.format_stack(limit=12)[:-3]) if anomaly.is_anomaly_enabled() else None
 
     def name(self) -> str:
-        return self.fn.__name__ + "Backward0"
+        # private op classes (_Softmax) print under PyTorch's public names (SoftmaxBackward0)
+        return self.fn.__name__.lstrip("_") + "Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -154,12 +159,14 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **attrs):
-        from ..tensor import Tensor
-
-        tensor_args = [a for a in args if isinstance(a, Tensor)]
-        record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensor_args)
+        prof = _profiler
+        if prof is not None:
+            token = prof.push(cls.__name__.lstrip("_"), "cpu_op", args)  # as Node.name()
+        # list comprehensions and `True in`: this runs for every op, so it avoids generators
+        needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        record = True in needs and grad_mode.is_grad_enabled()
         ctx = Context()
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = needs
         if cls._forward_on_arrays:
             raw = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args], **attrs)
         else:
@@ -167,14 +174,14 @@ class Function:
                 raw = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args],
                                   **attrs)
         single = not isinstance(raw, tuple)
-        outs = tuple(_wrap(r) for r in ((raw,) if single else raw))
+        outs = (_wrap(raw),) if single else tuple([_wrap(r) for r in raw])
         if record:
             ctx.inputs = args
             if cls.needs_input_values:
-                ctx.versions = tuple(a._version if isinstance(a, Tensor) else None for a in args)
-            edges = tuple(_grad_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
-            meta = tuple((o.shape, o._data.dtype, o.device) if isinstance(o, Tensor) else None
-                         for o in outs)
+                ctx.versions = tuple([a._version if isinstance(a, Tensor) else None for a in args])
+            edges = tuple([_grad_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args])
+            meta = tuple([(o.shape, o._data.dtype, o.device) if isinstance(o, Tensor) else None
+                          for o in outs])
             node = Node(cls, ctx, edges, meta)
             for i, o in enumerate(outs):
                 if isinstance(o, Tensor) and id(o) not in ctx._non_differentiable and \
@@ -182,8 +189,10 @@ class Function:
                     o.requires_grad = True
                     o.grad_fn = node
                     o._output_nr = i
-            ctx._outputs = tuple((weakref.ref(o), o._version) if isinstance(o, Tensor) else (lambda: None, 0)
-                                 for o in outs)
+            ctx._outputs = tuple([(weakref.ref(o), o._version) if isinstance(o, Tensor) else (lambda: None, 0)
+                                  for o in outs])
+        if prof is not None:
+            prof.pop(token)
         return outs[0] if single else outs
 
     @staticmethod
@@ -202,8 +211,8 @@ class Op(Function):
 
 
 def _wrap(r):
-    from ..tensor import Tensor
-
+    if type(r) is np.ndarray:  # the common case first
+        return Tensor._make(r)
     if isinstance(r, Tensor):
         return r.detach() if r.requires_grad else r
     if r is None:
@@ -212,3 +221,6 @@ def _wrap(r):
             isinstance(r, np.generic):
         r = np.asarray(r)  # reductions may hand back NumPy scalars
     return Tensor._make(r)
+
+
+from ..tensor import Tensor  # noqa: E402  (at the end: ember.tensor imports this package)
