@@ -297,6 +297,16 @@ def test_rejects_output_overlapping_an_input(kernels):
         kernels.C.gemm(kernels.zeros((2, 2), np.float32), x[1:3], x[:2])  # row 1 in both
 
 
+def test_rejects_expanded_or_flipped_rows(kernels):
+    b, c = kernels.zeros((3, 4), np.float32), kernels.zeros((2, 4), np.float32)
+    expanded = kernels.xp.broadcast_to(kernels.zeros((1, 3), np.float32), (2, 3))  # row stride 0
+    with pytest.raises(ValueError, match="row stride"):
+        kernels.C.gemm(expanded, b, c)
+    flipped = kernels.zeros((2, 3), np.float32)[::-1]  # negative row stride
+    with pytest.raises(ValueError, match="row stride"):
+        kernels.C.gemm(flipped, b, c)
+
+
 def test_rejects_unknown_activation(kernels):
     a, b, c = (kernels.zeros(s, np.float32) for s in [(2, 3), (3, 4), (2, 4)])
     with pytest.raises(ValueError, match="activation"):

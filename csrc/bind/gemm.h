@@ -27,6 +27,11 @@ inline void require_matrix_layout(const ArrayView& a) {
   require_ndim_between(a, 2, 3);
   require(a.strides.back() == 1 || a.shape.back() <= 1 || a.numel() == 0,
           "argument '" + a.name + "' must have unit stride in its last dimension");
+  // rows must not overlap or run backwards: the row stride becomes the leading dimension
+  const int64_t rows = a.shape[a.ndim() - 2], row_stride = a.strides[a.ndim() - 2];
+  require(rows <= 1 || a.numel() == 0 || row_stride >= a.shape.back(),
+          "argument '" + a.name + "' has row stride " + std::to_string(row_stride) +
+              " (expanded or flipped rows); pass a contiguous copy");
 }
 
 inline int64_t leading_dim(const ArrayView& a) {
