@@ -1,6 +1,7 @@
 """Fused activations: ember GELU (exact and tanh) and SiLU, forward and backward, against the
 NumPy (CuPy) expressions a user writes; exact GELU needs erf, taken from SciPy (cupyx on CUDA)
-when installed.
+when installed. With torch installed, also torch's kernels (F.gelu/F.silu and aten gelu_backward /
+silu_backward).
 
 Shape: 4M float32 elements (a 4096 x 1024 activation).
 """
@@ -10,7 +11,7 @@ import math
 
 import numpy as np
 
-from benchmarks.common import Case, array_module, ember_module
+from benchmarks.common import Case, array_module, ember_module, torch_or_none
 
 N = 4096 * 1024
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -28,7 +29,7 @@ def erf_or_none(device: str):
 
 
 def cases(device: str) -> list[Case]:
-    C, xp = ember_module(device), array_module(device)
+    C, xp, torch = ember_module(device), array_module(device), torch_or_none(device)
     rng = np.random.default_rng(0)
     f32 = np.float32
     x = xp.asarray(rng.standard_normal(N, f32) * 3)
@@ -52,29 +53,33 @@ def cases(device: str) -> list[Case]:
         return g * s * (1 + x * (1 - s))
 
     name = xp.__name__
-    cases_ = [
-        Case("elementwise", "gelu tanh fwd 4M",
-             ember=lambda: C.gelu_forward(x, y, "tanh"), references={name: gelu_tanh_ref},
-             flops=12 * N, bytes=8 * N),
-        Case("elementwise", "gelu tanh bwd 4M",
-             ember=lambda: C.gelu_backward(g, x, y, "tanh"), references={name: gelu_tanh_bwd_ref},
-             flops=20 * N, bytes=12 * N),
-        Case("elementwise", "silu fwd 4M",
-             ember=lambda: C.silu_forward(x, y), references={name: silu_ref},
-             flops=5 * N, bytes=8 * N),
-        Case("elementwise", "silu bwd 4M",
-             ember=lambda: C.silu_backward(g, x, y), references={name: silu_bwd_ref},
-             flops=10 * N, bytes=12 * N),
+    refs = {"tanh fwd": {name: gelu_tanh_ref}, "tanh bwd": {name: gelu_tanh_bwd_ref},
+            "silu fwd": {name: silu_ref}, "silu bwd": {name: silu_bwd_ref},
+            "exact fwd": {}, "exact bwd": {}}
+    if erf is not None:
+        refs["exact fwd"][f"{name}+erf"] = lambda: 0.5 * x * (1 + erf(x / math.sqrt(2)))
+        refs["exact bwd"][f"{name}+erf"] = lambda: g * (
+            0.5 * (1 + erf(x / math.sqrt(2))) + x * xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+    if torch is not None:
+        tx, tg = torch.as_tensor(x, device=device), torch.as_tensor(g, device=device)
+        F, aten = torch.nn.functional, torch.ops.aten
+        refs["tanh fwd"]["torch"] = lambda: F.gelu(tx, approximate="tanh")
+        refs["tanh bwd"]["torch"] = lambda: aten.gelu_backward(tg, tx, approximate="tanh")
+        refs["silu fwd"]["torch"] = lambda: F.silu(tx)
+        refs["silu bwd"]["torch"] = lambda: aten.silu_backward(tg, tx)
+        refs["exact fwd"]["torch"] = lambda: F.gelu(tx)
+        refs["exact bwd"]["torch"] = lambda: aten.gelu_backward(tg, tx)
+    return [
+        Case("elementwise", "gelu tanh fwd 4M", ember=lambda: C.gelu_forward(x, y, "tanh"),
+             references=refs["tanh fwd"], flops=12 * N, bytes=8 * N),
+        Case("elementwise", "gelu tanh bwd 4M", ember=lambda: C.gelu_backward(g, x, y, "tanh"),
+             references=refs["tanh bwd"], flops=20 * N, bytes=12 * N),
+        Case("elementwise", "silu fwd 4M", ember=lambda: C.silu_forward(x, y),
+             references=refs["silu fwd"], flops=5 * N, bytes=8 * N),
+        Case("elementwise", "silu bwd 4M", ember=lambda: C.silu_backward(g, x, y),
+             references=refs["silu bwd"], flops=10 * N, bytes=12 * N),
+        Case("elementwise", "gelu exact fwd 4M", ember=lambda: C.gelu_forward(x, y, "none"),
+             references=refs["exact fwd"], flops=12 * N, bytes=8 * N),
+        Case("elementwise", "gelu exact bwd 4M", ember=lambda: C.gelu_backward(g, x, y, "none"),
+             references=refs["exact bwd"], flops=20 * N, bytes=12 * N),
     ]
-    exact = {} if erf is None else {
-        "fwd": {f"{name}+erf": lambda: 0.5 * x * (1 + erf(x / math.sqrt(2)))},
-        "bwd": {f"{name}+erf": lambda: g * (0.5 * (1 + erf(x / math.sqrt(2)))
-                                             + x * xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))},
-    }
-    cases_.append(Case("elementwise", "gelu exact fwd 4M",
-                       ember=lambda: C.gelu_forward(x, y, "none"), references=exact.get("fwd", {}),
-                       flops=12 * N, bytes=8 * N))
-    cases_.append(Case("elementwise", "gelu exact bwd 4M",
-                       ember=lambda: C.gelu_backward(g, x, y, "none"),
-                       references=exact.get("bwd", {}), flops=20 * N, bytes=12 * N))
-    return cases_

@@ -1,5 +1,6 @@
 """Normalisation: ember layer/batch/group norm (forward and backward) against the NumPy (CuPy) a
-user writes: mean, variance, normalise, affine as array expressions, and the textbook backward.
+user writes: mean, variance, normalise, affine as array expressions, and the textbook backward;
+and torch's own kernels when installed (aten native_*_norm and native_*_norm_backward).
 
 Shapes: layer norm 4096 x 1024 (a transformer's activations), batch and group norm
 64 x 64 x 32 x 32 (a CNN feature map), float32.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.common import Case, array_module, ember_module
+from benchmarks.common import Case, array_module, ember_module, torch_or_none
 
 EPS = 1e-5
 
@@ -31,10 +32,11 @@ def normalise_backward_ref(xp, dy, x, axes, w, mean, rstd):
 
 
 def cases(device: str) -> list[Case]:
-    C, xp = ember_module(device), array_module(device)
+    C, xp, torch = ember_module(device), array_module(device), torch_or_none(device)
     rng = np.random.default_rng(0)
     f32 = np.float32
     out: list[Case] = []
+    t = (lambda a: torch.as_tensor(a, device=device)) if torch is not None else None
 
     # ---- layer norm (M, D) ----
     M, D = 4096, 1024
@@ -52,14 +54,20 @@ def cases(device: str) -> list[Case]:
         return g_x, (dy * xhat).sum(axis=0), dy.sum(axis=0)
 
     n = M * D
+    ln_fwd = {xp.__name__: lambda: normalise_ref(xp, x, 1, w, b)}
+    ln_bwd = {xp.__name__: ln_bwd_ref}
+    if torch is not None:
+        tx, tdy, tw, tb = t(x), t(dy), t(w), t(b)
+        _, tmean, trstd = torch.native_layer_norm(tx, [D], tw, tb, EPS)
+        ln_fwd["torch"] = lambda: torch.native_layer_norm(tx, [D], tw, tb, EPS)
+        ln_bwd["torch"] = lambda: torch.ops.aten.native_layer_norm_backward(
+            tdy, tx, [D], tmean, trstd, tw, tb, [True, True, True])
     out.append(Case("norm", "layer_norm fwd 4096x1024",
                     ember=lambda: C.layer_norm_forward(x, w, b, EPS, y, sm, sr),
-                    references={xp.__name__: lambda: normalise_ref(xp, x, 1, w, b)},
-                    flops=8 * n, bytes=4 * (2 * n + 2 * D + 2 * M)))
+                    references=ln_fwd, flops=8 * n, bytes=4 * (2 * n + 2 * D + 2 * M)))
     out.append(Case("norm", "layer_norm bwd 4096x1024",
                     ember=lambda: C.layer_norm_backward(dy, x, w, sm, sr, gx, gw, gb),
-                    references={xp.__name__: ln_bwd_ref},
-                    flops=12 * n, bytes=4 * (3 * n + 3 * D + 2 * M)))
+                    references=ln_bwd, flops=12 * n, bytes=4 * (3 * n + 3 * D + 2 * M)))
 
     # ---- batch norm and group norm (N, C, H, W) ----
     shape = (64, 64, 32, 32)
@@ -88,13 +96,20 @@ def cases(device: str) -> list[Case]:
         return g_x, (dy4 * xhat).sum(axis=(0, 2, 3)), dy4.sum(axis=(0, 2, 3))
 
     n4 = x4.size
+    bn_fwd, bn_bwd = {xp.__name__: bn_fwd_ref}, {xp.__name__: bn_bwd_ref}
+    if torch is not None:
+        tx4, tdy4, tw4, tb4, trm, trv = t(x4), t(dy4), t(w4), t(b4), t(rm.copy()), t(rv.copy())
+        _, tsm, tsi = torch.native_batch_norm(tx4, tw4, tb4, trm, trv, True, 0.1, EPS)
+        bn_fwd["torch"] = lambda: torch.native_batch_norm(tx4, tw4, tb4, trm, trv, True, 0.1, EPS)
+        bn_bwd["torch"] = lambda: torch.ops.aten.native_batch_norm_backward(
+            tdy4, tx4, tw4, trm, trv, tsm, tsi, True, EPS, [True, True, True])
     out.append(Case("norm", "batch_norm train fwd 64x64x32x32",
                     ember=lambda: C.batch_norm_forward_train(x4, w4, b4, rm, rv, 0.1, EPS, y4, smc,
                                                              src),
-                    references={xp.__name__: bn_fwd_ref}, flops=8 * n4, bytes=4 * 2 * n4))
+                    references=bn_fwd, flops=8 * n4, bytes=4 * 2 * n4))
     out.append(Case("norm", "batch_norm bwd 64x64x32x32",
                     ember=lambda: C.batch_norm_backward(dy4, x4, w4, smc, src, gx4, gw4, gb4),
-                    references={xp.__name__: bn_bwd_ref}, flops=12 * n4, bytes=4 * 3 * n4))
+                    references=bn_bwd, flops=12 * n4, bytes=4 * 3 * n4))
 
     gsm, gsr = xp.empty((shape[0], G), f32), xp.empty((shape[0], G), f32)
     C.group_norm_forward(x4, G, w4, b4, EPS, y4, gsm, gsr)
@@ -112,10 +127,17 @@ def cases(device: str) -> list[Case]:
         xhat = xhat.reshape(shape)
         return g_x.reshape(shape), (dy4 * xhat).sum(axis=(0, 2, 3)), dy4.sum(axis=(0, 2, 3))
 
+    gn_fwd, gn_bwd = {xp.__name__: gn_fwd_ref}, {xp.__name__: gn_bwd_ref}
+    if torch is not None:
+        N4, HW = shape[0], shape[2] * shape[3]
+        _, tgm, tgr = torch.native_group_norm(tx4, tw4, tb4, N4, Cn, HW, G, EPS)
+        gn_fwd["torch"] = lambda: torch.native_group_norm(tx4, tw4, tb4, N4, Cn, HW, G, EPS)
+        gn_bwd["torch"] = lambda: torch.ops.aten.native_group_norm_backward(
+            tdy4, tx4, tgm, tgr, tw4, N4, Cn, HW, G, [True, True, True])
     out.append(Case("norm", "group_norm fwd 64x64x32x32 G=32",
                     ember=lambda: C.group_norm_forward(x4, G, w4, b4, EPS, y4, gsm, gsr),
-                    references={xp.__name__: gn_fwd_ref}, flops=8 * n4, bytes=4 * 2 * n4))
+                    references=gn_fwd, flops=8 * n4, bytes=4 * 2 * n4))
     out.append(Case("norm", "group_norm bwd 64x64x32x32 G=32",
                     ember=lambda: C.group_norm_backward(dy4, x4, G, w4, gsm, gsr, gx4, gw4, gb4),
-                    references={xp.__name__: gn_bwd_ref}, flops=12 * n4, bytes=4 * 3 * n4))
+                    references=gn_bwd, flops=12 * n4, bytes=4 * 3 * n4))
     return out

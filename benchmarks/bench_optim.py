@@ -1,5 +1,6 @@
 """Optimizer steps: ember's one-pass fused updates against the NumPy (CuPy) a user writes with
-in-place array operations (one pass over memory per operator).
+in-place array operations (one pass over memory per operator), and torch's fused optimizer
+kernels when installed (torch._fused_adamw_ / torch._fused_sgd_, i.e. AdamW/SGD(fused=True)).
 
 Shape: one 10M-parameter float32 tensor.
 """
@@ -7,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.common import Case, array_module, ember_module
+from benchmarks.common import Case, array_module, ember_module, torch_or_none
 
 N = 10_000_000
 
 
 def cases(device: str) -> list[Case]:
-    C, xp = ember_module(device), array_module(device)
+    C, xp, torch = ember_module(device), array_module(device), torch_or_none(device)
     rng = np.random.default_rng(0)
     f32 = np.float32
     param = xp.asarray(rng.standard_normal(N, f32))
@@ -39,12 +40,23 @@ def cases(device: str) -> list[Case]:
         xp.subtract(p_ref, lr * buf_ref, out=p_ref)
 
     name = xp.__name__
+    adamw_refs, sgd_refs = {name: adamw_ref}, {name: sgd_ref}
+    if torch is not None:
+        tp, tg, tm, tv, tb = (torch.as_tensor(a.copy(), device=device)
+                              for a in (param, grad, m, v, buf))
+        tstep = torch.tensor(float(step), device=device)
+        adamw_refs["torch"] = lambda: torch._fused_adamw_(
+            [tp], [tg], [tm], [tv], [], [tstep], lr=lr, beta1=b1, beta2=b2, weight_decay=wd,
+            eps=eps, amsgrad=False, maximize=False)
+        sgd_refs["torch"] = lambda: torch._fused_sgd_(
+            [tp], [tg], [tb], weight_decay=0.0, momentum=0.9, lr=lr, dampening=0.0,
+            nesterov=False, maximize=False, is_first_step=False)
     return [
         Case("optim", "adamw step 10M",
              ember=lambda: C.adam_step(param, grad, m, v, None, step, lr, b1, b2, eps, wd, False,
                                        False, True),
-             references={name: adamw_ref}, flops=16 * N, bytes=4 * 7 * N),
+             references=adamw_refs, flops=16 * N, bytes=4 * 7 * N),
         Case("optim", "sgd momentum step 10M",
              ember=lambda: C.sgd_step(param, grad, buf, lr, 0.9, 0.0, 0.0, False, False, False),
-             references={name: sgd_ref}, flops=4 * N, bytes=4 * 5 * N),
+             references=sgd_refs, flops=4 * N, bytes=4 * 5 * N),
     ]

@@ -1,5 +1,7 @@
 """Softmax and cross-entropy: ember against the NumPy (CuPy) a user writes (max-shifted exp,
-sum, divide; logsumexp and gather for the loss; softmax minus one-hot for its gradient).
+sum, divide; logsumexp and gather for the loss; softmax minus one-hot for its gradient), and
+torch's own kernels when installed (aten _softmax and friends; cross-entropy as torch runs it:
+log_softmax + nll_loss, and their backward kernels).
 
 Shape: 4096 rows x 1000 classes (an ImageNet-sized classifier head), float32.
 """
@@ -7,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.common import Case, array_module, ember_module
+from benchmarks.common import Case, array_module, ember_module, torch_or_none
 
 
 def cases(device: str) -> list[Case]:
-    C, xp = ember_module(device), array_module(device)
+    C, xp, torch = ember_module(device), array_module(device), torch_or_none(device)
     rng = np.random.default_rng(0)
     M, K = 4096, 1000
     f32 = np.float32
@@ -46,21 +48,44 @@ def cases(device: str) -> list[Case]:
 
     n = M * K
     name = xp.__name__
+    refs = {
+        "softmax fwd": {name: softmax_ref},
+        "softmax bwd": {name: lambda: y * (g - (g * y).sum(axis=1, keepdims=True))},
+        "log_softmax fwd": {name: log_softmax_ref},
+        "xent fwd": {name: xent_fwd_ref},
+        "xent bwd": {name: xent_bwd_ref},
+    }
+    if torch is not None:
+        tx, tg, tt = (torch.as_tensor(a, device=device) for a in (x, g, target))
+        ty = torch._softmax(tx, -1, False)
+        logp = torch._log_softmax(tx, -1, False)
+        tgl = torch.as_tensor(grad_loss, device=device)
+        total = torch.tensor(float(M), device=device)
+        refs["softmax fwd"]["torch"] = lambda: torch._softmax(tx, -1, False)
+        refs["softmax bwd"]["torch"] = lambda: torch._softmax_backward_data(tg, ty, -1, ty.dtype)
+        refs["log_softmax fwd"]["torch"] = lambda: torch._log_softmax(tx, -1, False)
+        refs["xent fwd"]["torch"] = lambda: torch.nn.functional.cross_entropy(tx, tt,
+                                                                              reduction="none")
+
+        def torch_xent_bwd():  # what autograd runs for cross_entropy: two backward kernels
+            g_logp = torch.ops.aten.nll_loss_backward(tgl, logp, tt, None, 0, -100, total)
+            return torch._log_softmax_backward_data(g_logp, logp, -1, logp.dtype)
+
+        refs["xent bwd"]["torch"] = torch_xent_bwd
     return [
         Case("softmax_xent", "softmax fwd 4096x1000",
-             ember=lambda: C.softmax_forward(x, y, -1, False), references={name: softmax_ref},
+             ember=lambda: C.softmax_forward(x, y, -1, False), references=refs["softmax fwd"],
              flops=5 * n, bytes=4 * 2 * n),
         Case("softmax_xent", "softmax bwd 4096x1000",
-             ember=lambda: C.softmax_backward(g, y, gx, -1, False),
-             references={name: lambda: y * (g - (g * y).sum(axis=1, keepdims=True))},
+             ember=lambda: C.softmax_backward(g, y, gx, -1, False), references=refs["softmax bwd"],
              flops=4 * n, bytes=4 * 3 * n),
         Case("softmax_xent", "log_softmax fwd 4096x1000",
-             ember=lambda: C.softmax_forward(x, y, -1, True), references={name: log_softmax_ref},
+             ember=lambda: C.softmax_forward(x, y, -1, True), references=refs["log_softmax fwd"],
              flops=5 * n, bytes=4 * 2 * n),
         Case("softmax_xent", "cross_entropy fwd 4096x1000",
              ember=lambda: C.cross_entropy_forward(x, target, None, -100, 0.0, loss, lse),
-             references={name: xent_fwd_ref}, flops=5 * n, bytes=4 * n + 16 * M),
+             references=refs["xent fwd"], flops=5 * n, bytes=4 * n + 16 * M),
         Case("softmax_xent", "cross_entropy bwd 4096x1000",
              ember=lambda: C.cross_entropy_backward(x, target, None, -100, 0.0, lse, grad_loss, gx),
-             references={name: xent_bwd_ref}, flops=4 * n, bytes=4 * 2 * n + 16 * M),
+             references=refs["xent bwd"], flops=4 * n, bytes=4 * 2 * n + 16 * M),
     ]

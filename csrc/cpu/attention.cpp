@@ -273,7 +273,6 @@ void backward_keys(const Problem<T>& p, int64_t b, int64_t kb_begin, int64_t kb_
   for (int64_t kb = kb_begin; kb < kb_end; ++kb) {
     const int64_t j0 = kb * kBlockK, bk = std::min(kBlockK, p.Tk - j0);
     const T* k = p.k + (b * p.Tk + j0) * p.D;
-    const T* v = p.v + (b * p.Tk + j0) * p.Dv;
     T* dk = grad_k + (b * p.Tk + j0) * p.D;
     T* dv = grad_v + (b * p.Tk + j0) * p.Dv;
     const T* kt = p.kt + b * p.D * p.Tk + j0;   // rows p.Tk apart
