@@ -289,9 +289,8 @@ class Runner:
 
 
 def build_runners(config: Config, device: str, torch, seed: int = 0) -> list[Runner]:
-    import numpy as np
-
     import ember
+    import numpy as np
 
     ember.manual_seed(seed)
     model = config.make_ember_model(*config.model_args).to(device)
@@ -400,9 +399,9 @@ def main(argv=None) -> int:
     if args.threads is not None:  # before NumPy and the OpenMP runtimes start
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.threads)
+    import ember
     import numpy as np
 
-    import ember
     from benchmarks.common import torch_or_none
 
     if args.device == "cuda" and not ember.cuda.is_available():

@@ -3,10 +3,9 @@ counts, nesting and self times, the table, the Chrome trace, and that nothing is
 profiling is off."""
 import json
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import nn
 from ember.autograd import function as _function
 from ember.profiler import ProfilerActivity, profile, record_function
@@ -159,9 +158,8 @@ def test_record_shapes_groups_by_input_shape():
 
 def test_chrome_trace_is_valid_json(tmp_path):
     x = ember.randn(3, 3, requires_grad=True)
-    with profile() as prof:
-        with record_function("step"):
-            (x * x).sum().backward()
+    with profile() as prof, record_function("step"):
+        (x * x).sum().backward()
     path = tmp_path / "trace.json"
     prof.export_chrome_trace(str(path))
     trace = json.loads(path.read_text())
@@ -195,10 +193,8 @@ def test_disabled_profiler_records_nothing():
 
 
 def test_nested_profilers_and_activities_are_rejected():
-    with profile():
-        with pytest.raises(RuntimeError, match="already enabled"):
-            with profile():
-                pass
+    with profile(), pytest.raises(RuntimeError, match="already enabled"), profile():
+        pass
     with pytest.raises(TypeError, match="ProfilerActivity"):
         profile(activities=["cpu"])
     assert ProfilerActivity.CPU in profile().activities
@@ -206,11 +202,10 @@ def test_nested_profilers_and_activities_are_rejected():
 
 def test_exception_inside_an_op_keeps_the_stack_consistent():
     x = ember.randn(2, 3)
-    with profile() as prof:
-        with record_function("outer"):
-            with pytest.raises(RuntimeError):
-                x @ ember.randn(4, 4)  # shape mismatch raises inside the op
-            x + 1
+    with profile() as prof, record_function("outer"):
+        with pytest.raises(RuntimeError):
+            x @ ember.randn(4, 4)  # shape mismatch raises inside the op
+        x + 1
     events = {e.name: e for e in prof.events()}
     assert "Matmul" not in events  # the failed op is not recorded
     assert events["Add"].cpu_parent is events["outer"]
@@ -228,3 +223,16 @@ def test_profiling_does_not_change_results():
         (x.exp() * x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=0, atol=0)
     np.testing.assert_allclose(expected, np.exp(data) * (1 + data), rtol=1e-12)
+
+
+def test_training_benchmark_runs_and_profiles(tmp_path, capsys):
+    train = pytest.importorskip("benchmarks.train")  # the repository's benchmarks (run from its root)
+    out = tmp_path / "train.json"
+    rc = train.main(["--only", "mlp", "--steps", "1", "--repeats", "1", "--warmup", "1", "--no-torch",
+                     "--profile", "--profile-rows", "50", "--json", str(out)])
+    assert rc == 0
+    result = json.loads(out.read_text())["results"][0]
+    assert result["config"] == "mlp" and result["parameters"] == 669_706  # PyTorch's count for this MLP
+    assert result["ember"]["steps_per_s"] > 0
+    printed = capsys.readouterr().out
+    assert "== Ember profile: mlp" in printed and "Optimizer.step#SGD.step" in result["profile_table"]

@@ -29,8 +29,9 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterable
 from enum import Enum
-from typing import Iterable
+from typing import Self
 
 from . import backend
 from .autograd import function as _function
@@ -58,8 +59,8 @@ class FunctionEvent:
     """One recorded region: an op's forward, a backward node, an optimizer step or a user
     ``record_function``. Times are in microseconds, as in PyTorch."""
 
-    __slots__ = ("name", "device", "kind", "thread", "start_ns", "end_ns", "child_ns", "input_shapes",
-                 "cpu_parent", "cpu_children")
+    __slots__ = ("child_ns", "cpu_children", "cpu_parent", "device", "end_ns", "input_shapes", "kind", "name",
+                 "start_ns", "thread")
 
     def __init__(self, name: str, device: str, kind: str, thread: int, start_ns: int, end_ns: int,
                  child_ns: int, input_shapes: list | None, children: list) -> None:
@@ -285,7 +286,7 @@ class profile:
         self._recorder: _Recorder | None = None
         self._events: list[FunctionEvent] = []
 
-    def __enter__(self) -> "profile":
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -364,7 +365,7 @@ class record_function(contextlib.ContextDecorator):
         self.args = args
         self._open: list = []  # (recorder, token) per active entry (decorated functions may recurse)
 
-    def __enter__(self) -> "record_function":
+    def __enter__(self) -> Self:
         recorder = _function._profiler
         token = recorder.push(self.name, "user_annotation") if recorder is not None else None
         self._open.append((recorder, token))

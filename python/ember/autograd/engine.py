@@ -129,7 +129,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
                     if prof is not None:
                         prof.pop(token)
                 continue
-            if all([g is None for g in grads]):  # (a list: cheaper than a generator here)
+            if all(g is None for g in grads):
                 in_grads = (None,) * len(node.next_functions)
             else:
                 grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
@@ -201,4 +201,4 @@ def _check_nan(node, in_grads) -> None:
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.{where}")
 
 
-from ..tensor import Tensor  # noqa: E402  (at the end: ember.tensor imports this package)
+from ..tensor import Tensor  # (at the end: ember.tensor imports this package)

@@ -223,4 +223,4 @@ def _wrap(r):
     return Tensor._make(r)
 
 
-from ..tensor import Tensor  # noqa: E402  (at the end: ember.tensor imports this package)
+from ..tensor import Tensor  # (at the end: ember.tensor imports this package)

@@ -65,7 +65,7 @@ def train_lenet(args, data, log=print):
     model = LeNet5().to(args.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     loss_fn = nn.NLLLoss()  # the model ends in LogSoftmax
-    epochs = args.epochs or (6 if data.name != "Digits" else 30)
+    epochs = args.epochs or (8 if data.name != "Digits" else 30)
     # decaying the step size to zero settles Adam into a better minimum than a constant rate
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=epochs * steps_per_epoch(train_loader, args.max_steps))
