@@ -68,6 +68,14 @@ def test_unary_forward_and_grad(name, fn, ref, sample, device):
 def test_unary_second_derivatives():
     for fn in (ember.tanh, ember.sigmoid, ember.exp, ember.log, ember.sin):
         assert gradgradcheck(fn, (T(RNG.uniform(0.3, 2.0, (5,)), grad=True),))
+    # relu's backward is its own op: its derivative in g passes gg where x > 0
+    x = T(away_from_zero((4, 3)), grad=True)
+    assert gradgradcheck(lambda t: ember.relu(t) * t, (x,))
+    g = T(RNG.standard_normal((4, 3)), grad=True)
+    (gx,) = ember.autograd.grad(ember.relu(x), x, g, create_graph=True)
+    np.testing.assert_array_equal(host(gx), host(g) * (host(x) > 0))
+    (ggx,) = ember.autograd.grad((gx * gx).sum(), g)
+    np.testing.assert_allclose(host(ggx), 2 * host(g) * (host(x) > 0), rtol=1e-12)
 
 
 BINARY = [

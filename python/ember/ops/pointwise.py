@@ -249,8 +249,22 @@ sigmoid = _unary("Sigmoid", lambda xp, x: _sigmoid_array(xp, x), lambda g, x, y:
 erf = _unary("Erf", _erf_array, lambda g, x, y: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
 abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda g, x, y: g * sign(x), float_only=False)  # noqa: A001
 neg = _unary("Neg", lambda xp, x: -x, lambda g, x, y: -g, float_only=False)
+class _ReluGrad(Op):
+    """g where x > 0, else 0: ReLU's backward as one op and one pass over g (``g * (x > 0)`` as
+    Tensor ops is a comparison, a cast of the mask and a product). Linear in g, so its own
+    backward is itself."""
+
+    @staticmethod
+    def forward(ctx, g, x):
+        return g * (x > 0)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _ReluGrad.apply(gg, ctx.inputs[1]), None
+
+
 relu = _unary("Relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
-              lambda g, x, y: g * (x > 0), float_only=False)
+              lambda g, x, y: _ReluGrad.apply(g, x), float_only=False)
 sign = _unary("Sign", lambda xp, x: xp.sign(x), None, float_only=False, differentiable=False)
 floor = _unary("Floor", lambda xp, x: xp.floor(x), None, float_only=False, differentiable=False)
 ceil = _unary("Ceil", lambda xp, x: xp.ceil(x), None, float_only=False, differentiable=False)
