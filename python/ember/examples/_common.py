@@ -9,8 +9,11 @@ from dataclasses import dataclass
 import ember
 
 
-def parse_args(name: str, description: str, epochs: int, extra=None, argv=None) -> argparse.Namespace:
-    """--device, --epochs, --seed, --out, --max-steps (smoke tests) plus example-specific flags."""
+def parse_args(name: str, description: str, epochs: int | None, extra=None,
+               argv=None) -> argparse.Namespace:
+    """--device, --epochs, --seed, --out, --data, --max-steps (smoke tests) plus the flags that
+    ``extra(parser)`` adds. ``epochs=None`` lets the example choose per dataset. Seeds Ember's
+    generator and creates ``--out``."""
     p = argparse.ArgumentParser(prog=f"python -m ember.examples.{name}", description=description)
     p.add_argument("--device", default="cuda" if ember.cuda.is_available() else "cpu",
                    choices=["cpu", "cuda"], help="where to train (default: cuda when available)")
@@ -20,7 +23,8 @@ def parse_args(name: str, description: str, epochs: int, extra=None, argv=None) 
     p.add_argument("--out", default=os.path.join("runs", name), help="folder for plots (default runs/<name>)")
     p.add_argument("--data", default="data", help="folder searched for dataset files (default ./data)")
     p.add_argument("--max-steps", type=int, default=None,
-                   help="stop each epoch after this many batches (quick smoke runs)")
+                   help="stop each epoch after this many batches and evaluate on as few "
+                        "(quick smoke runs)")
     if extra is not None:
         extra(p)
     args = p.parse_args(argv)

@@ -23,14 +23,15 @@ def main(argv=None) -> float:
         p.add_argument("--critic-steps", type=int, default=3, help="critic updates per generator update"),
         p.add_argument("--width", type=int, default=32, help="channels of the 14x14 feature maps"),
         p.add_argument("--batch-size", type=int, default=32, help="images per critic step"),
+        p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both networks"),
         p.add_argument("--gp-weight", type=float, default=10.0, help="lambda, the penalty's weight")))
     data = gan_data(args.data)
     epochs = args.epochs or (2 if data.name != "Digits" else 30)
     loader = DataLoader(data.train, batch_size=args.batch_size, shuffle=True, drop_last=True)
     G = Generator(width=args.width).to(args.device)
     C = Discriminator(width=args.width, batch_norm=False).to(args.device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.9))
-    opt_c = torch.optim.Adam(C.parameters(), lr=2e-4, betas=(0.5, 0.9))
+    opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.9))
+    opt_c = torch.optim.Adam(C.parameters(), lr=args.lr, betas=(0.5, 0.9))
     fixed_noise = torch.randn(32, LATENT, device=args.device)
     distances, penalties = [], []
     with Timer() as timer:
