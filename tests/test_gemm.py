@@ -87,8 +87,15 @@ def run_gemm(kernels, a, b, c, **kwargs):
 
 
 # From one element to several cache blocks; vector-like shapes (one or a few rows or columns);
-# few rows but many columns and the converse (the two ways of sharing C between threads).
+# few rows but many columns and the converse (the two ways of sharing C between threads); the
+# AVX-512 tile shapes for few rows (16 x 200) and few rows and columns (6 x 25); a small C with a
+# long reduction, which (with A not transposed and B transposed) takes the dot-product path with
+# partial edge tiles (5 x 7, 17 x 150).
 SHAPES = [
+    (6, 25, 60),
+    (16, 200, 300),
+    (5, 7, 301),
+    (17, 150, 1003),
     (1, 1, 1),
     (7, 13, 5),
     (13, 7, 1),
@@ -149,7 +156,7 @@ def test_alpha_zero_scales_c(kernels, rng, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ["none", "relu", "gelu"])
 @pytest.mark.parametrize("bias_per_row", [False, True, None])
-@pytest.mark.parametrize("M,N,K", [(5, 6, 7), (45, 67, 300)])
+@pytest.mark.parametrize("M,N,K", [(5, 6, 7), (45, 67, 300), (9, 10, 400)])
 def test_bias_and_activation(kernels, rng, dtype, activation, bias_per_row, M, N, K):
     """K = 300 spans two K blocks: the epilogue must run once, after the last one."""
     a, b, c = random_operands(rng, dtype, M, N, K, False, True)

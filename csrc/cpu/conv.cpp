@@ -1,15 +1,30 @@
 #include "cpu/conv.h"
 
 #include <algorithm>
-#include <vector>
+#include <cstring>
 
 #include <omp.h>
 
 #include "cpu/gemm.h"
+#include "cpu/scratch.h"
 
 namespace ember::cpu {
 
 namespace {
+
+// dst[0:n] = src[0:n] for the short runs im2col copies (LeNet's rows are 10-28 values): whole
+// 32-byte moves, the last one overlapping the previous, instead of a memmove call or a vector
+// loop whose scalar remainder dominates at these lengths.
+template <class T>
+inline void copy_run(T* dst, const T* src, int64_t n) {
+  constexpr int64_t kLanes = 32 / sizeof(T);
+  if (n < kLanes) {
+    for (int64_t k = 0; k < n; ++k) dst[k] = src[k];
+    return;
+  }
+  for (int64_t k = 0; k + kLanes < n; k += kLanes) std::memcpy(dst + k, src + k, 32);
+  std::memcpy(dst + n - kLanes, src + n - kLanes, 32);
+}
 
 // One input plane (H, W) -> its kh*kw rows of the column matrix (row stride ldcol).
 template <class T>
@@ -24,18 +39,18 @@ void im2col_plane(const T* x, int64_t H, int64_t W, int64_t OH, int64_t OW, cons
       for (int64_t oh = 0; oh < OH; ++oh) {
         T* dst = row + oh * OW;
         const int64_t ih = oh * w.sh - w.ph + i * w.dh;
-        if (ih < 0 || ih >= H) {
-          std::fill(dst, dst + OW, T(0));
-          continue;
+        const bool inside = ih >= 0 && ih < H;
+        const int64_t first = inside ? lo : OW, last = inside ? hi : OW;
+        for (int64_t ow = 0; ow < first; ++ow) dst[ow] = T(0);  // padding: a few values
+        if (inside) {
+          const T* src = x + ih * W + col_offset;
+          if (w.sw == 1) {
+            copy_run(dst + lo, src + lo, hi - lo);
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * w.sw];
+          }
         }
-        const T* src = x + ih * W;
-        std::fill(dst, dst + lo, T(0));
-        if (w.sw == 1) {
-          std::copy(src + lo + col_offset, src + hi + col_offset, dst + lo);
-        } else {
-          for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * w.sw + col_offset];
-        }
-        std::fill(dst + hi, dst + OW, T(0));
+        for (int64_t ow = last; ow < OW; ++ow) dst[ow] = T(0);
       }
     }
   }
@@ -72,24 +87,38 @@ inline bool is_pointwise(const Window2d& w) {
 
 // How the batch is shared: `teams` threads each own a contiguous slice of samples and walk it
 // in chunks of `chunk` samples, unfolding a chunk into their own column buffer and multiplying
-// it right away (while it is still in cache) with serial GEMMs: no barriers between threads and
-// no reduction over threads except for the weight gradient. With one team (a batch of one, or
-// one thread) the region is inactive, so im2col and the GEMM parallelise themselves instead.
+// it right away (while it is still in cache) with one serial GEMM per group whose columns are
+// all the chunk's output positions: the weight is packed once per chunk rather than once per
+// sample, and small images (LeNet's 10x10 or 1x1 maps) still give the GEMM a wide matrix. No
+// barriers between threads and no reduction over threads except for the weight gradient. With
+// one team (a batch of one, or one thread) the region is inactive, so im2col and the GEMM
+// parallelise themselves instead.
 struct BatchPlan {
   int teams;
   int64_t chunk;
 };
 
-// All teams' column buffers together stay within this budget, so scratch memory does not grow
-// with the batch.
-constexpr int64_t kColumnBudgetBytes = int64_t(8) << 20;
+// Each team's scratch (column buffer and sample-major <-> channel-major staging) stays within
+// this budget, about an L2 cache, so scratch memory does not grow with the batch and the
+// unfolded columns are still cached when the GEMM reads them.
+constexpr int64_t kTeamScratchBytes = int64_t(2) << 20;
 
 template <class T>
 BatchPlan plan_batch(int64_t N, int64_t rows_per_sample, int64_t L) {
   const int teams = static_cast<int>(std::clamp<int64_t>(omp_get_max_threads(), 1, N));
   const int64_t slice = (N + teams - 1) / teams;
   const int64_t sample_bytes = std::max<int64_t>(1, rows_per_sample * L * int64_t(sizeof(T)));
-  return {teams, std::clamp<int64_t>(kColumnBudgetBytes / teams / sample_bytes, 1, slice)};
+  return {teams, std::clamp<int64_t>(kTeamScratchBytes / sample_bytes, 1, slice)};
+}
+
+// The teams' column buffers and staging areas, and the weight gradient's partial sums; owned by
+// the calling thread and reused from call to call.
+thread_local ScratchBuffer column_scratch, staging_scratch, partial_scratch;
+
+void trim_scratch() {
+  column_scratch.trim();
+  staging_scratch.trim();
+  partial_scratch.trim();
 }
 
 // Calls body(first, last, team) for each team's slice [first, last) of the N samples.
@@ -102,13 +131,19 @@ void split_batch(int64_t N, int teams, Body&& body) {
   }
 }
 
-// grad_out (B, O, L) -> (O, B*L): the samples side by side, as the weight-gradient GEMM reads.
+// src (P, Q, L) -> dst (Q, P, L). Converts between the sample-major layout of activations
+// (B, O, L) and the channel-major one (O, B*L) in which a chunk's samples sit side by side as
+// the columns of one GEMM.
 template <class T>
-void gather_samples(const T* grad_out, int64_t B, int64_t O, int64_t L, T* dst) {
+void swap_leading_axes(const T* src, int64_t P, int64_t Q, int64_t L, T* dst) {
 #pragma omp parallel for collapse(2) schedule(static) if (!omp_in_parallel())
-  for (int64_t o = 0; o < O; ++o)
-    for (int64_t b = 0; b < B; ++b)
-      std::copy(grad_out + (b * O + o) * L, grad_out + (b * O + o + 1) * L, dst + (o * B + b) * L);
+  for (int64_t q = 0; q < Q; ++q)
+    for (int64_t p = 0; p < P; ++p) {
+      const T* from = src + (p * Q + q) * L;
+      T* to = dst + (q * P + p) * L;
+#pragma omp simd
+      for (int64_t l = 0; l < L; ++l) to[l] = from[l];  // L may be tiny (a 1x1 output map)
+    }
 }
 
 }  // namespace
@@ -135,8 +170,9 @@ void col2im(const Context&, const T* col, int64_t B, int64_t C, int64_t H, int64
                    x + (b * C + c) * H * W);
 }
 
-// Per group g and sample b: out[b, g] (Og x L) = weight[g] (Og x Kg) @ col[g, b] (Kg x L) + bias,
-// one strided-batched GEMM over the samples of a chunk (weight broadcast with stride 0).
+// Per group g and chunk of B samples: out[:, g] (Og x B*L) = weight[g] (Og x Kg) @ col[g]
+// (Kg x B*L) + bias, computed channel-major into the team's staging buffer and then put back
+// sample-major (a chunk of one sample is already in the output's layout).
 template <class T>
 void conv2d_forward(const Context& ctx, const T* x, const T* weight, const T* bias, T* out,
                     int64_t N, int64_t C, int64_t H, int64_t W, int64_t O, int64_t OH, int64_t OW,
@@ -152,24 +188,27 @@ void conv2d_forward(const Context& ctx, const T* x, const T* weight, const T* bi
            C * L, T(0), out + g * Og * L, L, O * L, epilogue(g));
     return;
   }
-  const BatchPlan plan = plan_batch<T>(N, groups * Kg, L);
-  const int64_t col_size = groups * Kg * plan.chunk * L;
-  std::vector<T> cols(static_cast<size_t>(plan.teams * col_size));
+  const BatchPlan plan = plan_batch<T>(N, groups * Kg + O, L);
+  const int64_t col_size = groups * Kg * plan.chunk * L, staged_size = O * plan.chunk * L;
+  T* const cols = column_scratch.get<T>(plan.teams * col_size);
+  T* const staged = staging_scratch.get<T>(plan.chunk > 1 ? plan.teams * staged_size : 0);
   split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
-    T* col = cols.data() + team * col_size;
+    T* col = cols + team * col_size;
     for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
       const int64_t B = std::min(plan.chunk, last - n0);
+      T* dst = B > 1 ? staged + team * staged_size : out + n0 * O * L;
       im2col(ctx, x + n0 * C * H * W, B, C, H, W, OH, OW, win, col);
       for (int64_t g = 0; g < groups; ++g)
-        gemm(ctx, false, false, B, Og, L, Kg, T(1), weight + g * Og * Kg, Kg, 0,
-             col + g * Kg * B * L, B * L, L, T(0), out + (n0 * O + g * Og) * L, L, O * L,
-             epilogue(g));
+        gemm(ctx, false, false, 1, Og, B * L, Kg, T(1), weight + g * Og * Kg, Kg, 0,
+             col + g * Kg * B * L, B * L, 0, T(0), dst + g * Og * B * L, B * L, 0, epilogue(g));
+      if (B > 1) swap_leading_axes(dst, O, B, L, out + n0 * O * L);
     }
   });
+  trim_scratch();
 }
 
-// Per group and sample: col[g, b] (Kg x L) = weight[g]^T (Kg x Og) @ grad_out[b, g] (Og x L),
-// then col2im folds the columns back onto grad_x.
+// Per group and chunk of B samples: col[g] (Kg x B*L) = weight[g]^T (Kg x Og) @ grad_out[:, g]
+// (Og x B*L, gathered channel-major), then col2im folds the columns back onto grad_x.
 template <class T>
 void conv2d_backward_input(const Context& ctx, const T* grad_out, const T* weight, T* grad_x,
                            int64_t N, int64_t C, int64_t H, int64_t W, int64_t O, int64_t OH,
@@ -182,19 +221,26 @@ void conv2d_backward_input(const Context& ctx, const T* grad_out, const T* weigh
            grad_out + g * Og * L, L, O * L, T(0), grad_x + g * Cg * L, L, C * L);
     return;
   }
-  const BatchPlan plan = plan_batch<T>(N, groups * Kg, L);
-  const int64_t col_size = groups * Kg * plan.chunk * L;
-  std::vector<T> cols(static_cast<size_t>(plan.teams * col_size));
+  const BatchPlan plan = plan_batch<T>(N, groups * Kg + O, L);
+  const int64_t col_size = groups * Kg * plan.chunk * L, staged_size = O * plan.chunk * L;
+  T* const cols = column_scratch.get<T>(plan.teams * col_size);
+  T* const staged = staging_scratch.get<T>(plan.chunk > 1 ? plan.teams * staged_size : 0);
   split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
-    T* col = cols.data() + team * col_size;
+    T* col = cols + team * col_size;
     for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
       const int64_t B = std::min(plan.chunk, last - n0);
+      const T* go = grad_out + n0 * O * L;  // for one sample, (O, L) is already the layout
+      if (B > 1) {
+        swap_leading_axes(go, B, O, L, staged + team * staged_size);
+        go = staged + team * staged_size;
+      }
       for (int64_t g = 0; g < groups; ++g)
-        gemm(ctx, true, false, B, Kg, L, Og, T(1), weight + g * Og * Kg, Kg, 0,
-             grad_out + (n0 * O + g * Og) * L, L, O * L, T(0), col + g * Kg * B * L, B * L, L);
+        gemm(ctx, true, false, 1, Kg, B * L, Og, T(1), weight + g * Og * Kg, Kg, 0,
+             go + g * Og * B * L, B * L, 0, T(0), col + g * Kg * B * L, B * L, 0);
       col2im(ctx, col, B, C, H, W, OH, OW, win, grad_x + n0 * C * H * W);
     }
   });
+  trim_scratch();
 }
 
 // The samples of a chunk sit side by side along the GEMM's reduction dimension:
@@ -212,21 +258,22 @@ void conv2d_backward_weight(const Context& ctx, const T* x, const T* grad_out, T
     return;
   }
   const BatchPlan plan = plan_batch<T>(N, groups * Kg + O, L);
-  const int64_t col_size = groups * Kg * plan.chunk * L, gathered_size = O * plan.chunk * L;
-  std::vector<T> cols(static_cast<size_t>(plan.teams * col_size));
-  std::vector<T> gathered(plan.chunk > 1 ? static_cast<size_t>(plan.teams * gathered_size) : 0);
+  const int64_t col_size = groups * Kg * plan.chunk * L, staged_size = O * plan.chunk * L;
+  T* const cols = column_scratch.get<T>(plan.teams * col_size);
+  T* const staged = staging_scratch.get<T>(plan.chunk > 1 ? plan.teams * staged_size : 0);
   // Team 0 accumulates straight into grad_weight; teams the runtime does not start leave zeros.
-  std::vector<T> partials(static_cast<size_t>((plan.teams - 1) * weight_size), T(0));
+  T* const partials = partial_scratch.get<T>((plan.teams - 1) * weight_size);
+  std::fill(partials, partials + (plan.teams - 1) * weight_size, T(0));
   split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
-    T* col = cols.data() + team * col_size;
-    T* gw = team == 0 ? grad_weight : partials.data() + (team - 1) * weight_size;
+    T* col = cols + team * col_size;
+    T* gw = team == 0 ? grad_weight : partials + (team - 1) * weight_size;
     for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
       const int64_t B = std::min(plan.chunk, last - n0);
       im2col(ctx, x + n0 * C * H * W, B, C, H, W, OH, OW, win, col);
       const T* go = grad_out + n0 * O * L;  // for one sample, (O, L) is already the layout
       if (B > 1) {
-        gather_samples(go, B, O, L, gathered.data() + team * gathered_size);
-        go = gathered.data() + team * gathered_size;
+        swap_leading_axes(go, B, O, L, staged + team * staged_size);
+        go = staged + team * staged_size;
       }
       const T beta = n0 == first ? T(0) : T(1);
       for (int64_t g = 0; g < groups; ++g)
@@ -237,6 +284,7 @@ void conv2d_backward_weight(const Context& ctx, const T* x, const T* grad_out, T
 #pragma omp parallel for schedule(static) if (plan.teams > 1)
   for (int64_t e = 0; e < weight_size; ++e)
     for (int64_t t = 0; t + 1 < plan.teams; ++t) grad_weight[e] += partials[t * weight_size + e];
+  trim_scratch();
 }
 
 template <class T>

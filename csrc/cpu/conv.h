@@ -32,8 +32,9 @@ void col2im(const Context& ctx, const T* col, int64_t B, int64_t C, int64_t H, i
 // out = conv2d(x, weight) + bias (bias may be nullptr). Reads x, weight, bias; writes out.
 // FLOPs: 2 * N * O * (C/groups)*kh*kw * L. Minimum bytes: sizeof(T) * (x + weight + out sizes).
 // The batch is split over the threads; each unfolds a chunk of its samples at a time into its
-// own column buffer (scratch bounded by a fixed budget) and multiplies it with serial GEMMs. 1x1
-// stride-1 unpadded convolutions read x directly as the column matrix.
+// own column buffer (scratch bounded by a fixed budget) and multiplies it with one serial GEMM
+// per group over all the chunk's output positions. 1x1 stride-1 unpadded convolutions read x
+// directly as the column matrix.
 template <class T>
 void conv2d_forward(const Context& ctx, const T* x, const T* weight, const T* bias, T* out,
                     int64_t N, int64_t C, int64_t H, int64_t W, int64_t O, int64_t OH, int64_t OW,

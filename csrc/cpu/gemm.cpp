@@ -17,6 +17,7 @@
 // The micro-kernel keeps an MR x NR tile of C in vector registers and performs MR * NR / W
 // FMAs per step of k, loading NR / W vectors of B and broadcasting MR scalars of A.
 #include "cpu/gemm.h"
+#include "cpu/scratch.h"
 
 #include <omp.h>
 
@@ -24,7 +25,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
+#include <type_traits>
 
 namespace ember::cpu {
 namespace {
@@ -33,30 +34,8 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // ---- packing buffers ---------------------------------------------------------------------------
 
-// A 64-byte aligned scratch buffer that only grows, so that repeated calls reuse one allocation.
-// Thread-local (below): the thread that calls gemm owns the packing space of its whole team, so
-// concurrent callers never share buffers and nothing is allocated inside a parallel region.
-class ScratchBuffer {
- public:
-  template <class T>
-  T* get(int64_t count) {
-    const size_t bytes = (static_cast<size_t>(count) * sizeof(T) + 63) / 64 * 64;
-    if (bytes > capacity_) {
-      data_.reset(static_cast<char*>(std::aligned_alloc(64, bytes)));
-      if (!data_) throw std::bad_alloc();
-      capacity_ = bytes;
-    }
-    return reinterpret_cast<T*>(data_.get());
-  }
-
- private:
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
-  };
-  std::unique_ptr<char, Free> data_;
-  size_t capacity_ = 0;
-};
-
+// Thread-local (see scratch.h): the thread that calls gemm owns the packing space of its whole
+// team, so nothing is allocated inside a parallel region.
 thread_local ScratchBuffer a_scratch;  // one packed A block per thread of the team
 thread_local ScratchBuffer b_scratch;  // the packed B panel, shared by the team
 
@@ -173,14 +152,21 @@ struct Avx2Kernel {
 };
 
 #if defined(__x86_64__)
-template <class T>
+// AVX-512 kernels come in several tile shapes, because a tile only pays for the rows and
+// columns of C it really covers: 14 x 2W (28 accumulators) is the most efficient for big
+// matrices, 6 x 4W (24 accumulators) suits C with few rows (a convolution's 6 or 16 output
+// channels, which a 14-row tile would pad to 14 or 28), and 6 x 2W also few columns (a weight
+// gradient of 6 x 25). Blocking keeps the B sliver at 32 KB of the 48 KB L1d and the packed A
+// block at about 504 KB of L2 whatever the shape.
+template <class T, int MR_, int NV_>
 struct Avx512Kernel {
   static constexpr int W = 64 / sizeof(T);  // lanes in a zmm register
-  static constexpr int MR = 14, NV = 2;     // 28 accumulators + 2 B + 1 A = 31 of 32 zmm
-  static constexpr int64_t NR = NV * W;     // 32 floats / 16 doubles
-  static constexpr int64_t KC = 256;        // B sliver: 32 KB of the 48 KB L1d
-  static constexpr int64_t MC = MR * (sizeof(T) == 4 ? 36 : 18);  // A block: 504 KB
+  static constexpr int MR = MR_, NV = NV_;  // MR * NV accumulators + NV B + 1 A <= 32 zmm
+  static constexpr int64_t NR = NV * W;
+  static constexpr int64_t KC = (32 << 10) / (NR * sizeof(T));
+  static constexpr int64_t MC = MR * ((504 << 10) / (KC * sizeof(T)) / MR);
   static constexpr int64_t NC = (4 << 20) / (KC * sizeof(T));  // B panel: 4 MB
+  static_assert(MR * NV + NV + 1 <= 32, "the tile must fit the 32 zmm registers");
   __attribute__((target("avx512f,avx512dq"))) static void run(int64_t kc, const T* ap,
                                                                const T* bp, T* c, int64_t ldc,
                                                                T alpha, T beta) {
@@ -204,6 +190,38 @@ void pack_a(Strided<T> a, int64_t i0, int64_t m, int64_t k0, int64_t kc, T* dst)
   }
 }
 
+// Eight columns src + y * ld (y < 8), each contiguous, -> rows dst + k * ldd of eight values:
+// 8 x 8 blocks transposed in registers (unpack, then pair and half exchanges), so packing a
+// transposed B (Linear's weight, a convolution's columns) is not one scalar store per element.
+// Returns how many rows it wrote: kc rounded down to a multiple of 8.
+inline int64_t transpose_8_columns(const float* src, int64_t ld, int64_t kc, float* dst,
+                                   int64_t ldd) {
+  typedef float V __attribute__((vector_size(32)));
+  typedef int I __attribute__((vector_size(32)));
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    V r[8], t[8], u[8];
+    for (int y = 0; y < 8; ++y) std::memcpy(&r[y], src + y * ld + k, sizeof(V));
+    for (int y = 0; y < 8; y += 2) {  // t: pairs of columns interleaved
+      t[y] = __builtin_shuffle(r[y], r[y + 1], I{0, 8, 1, 9, 4, 12, 5, 13});
+      t[y + 1] = __builtin_shuffle(r[y], r[y + 1], I{2, 10, 3, 11, 6, 14, 7, 15});
+    }
+    for (int y = 0; y < 8; y += 4) {  // u: quads of columns, rows {0,4}, {1,5}, {2,6}, {3,7}
+      u[y] = __builtin_shuffle(t[y], t[y + 2], I{0, 1, 8, 9, 4, 5, 12, 13});
+      u[y + 1] = __builtin_shuffle(t[y], t[y + 2], I{2, 3, 10, 11, 6, 7, 14, 15});
+      u[y + 2] = __builtin_shuffle(t[y + 1], t[y + 3], I{0, 1, 8, 9, 4, 5, 12, 13});
+      u[y + 3] = __builtin_shuffle(t[y + 1], t[y + 3], I{2, 3, 10, 11, 6, 7, 14, 15});
+    }
+    for (int q = 0; q < 4; ++q) {  // halves of the two quads make rows q and q + 4
+      const V low = __builtin_shuffle(u[q], u[q + 4], I{0, 1, 2, 3, 8, 9, 10, 11});
+      const V high = __builtin_shuffle(u[q], u[q + 4], I{4, 5, 6, 7, 12, 13, 14, 15});
+      std::memcpy(dst + (k + q) * ldd, &low, sizeof(V));
+      std::memcpy(dst + (k + q + 4) * ldd, &high, sizeof(V));
+    }
+  }
+  return k;
+}
+
 // Rows [k0, k0 + kc) x columns [j0, j0 + n) of op(B) -> NR-column slivers, each stored row by
 // row (NR consecutive values per k); the last sliver is zero-padded to NR columns. B is walked
 // along its contiguous dimension: a row-major op(B) row by row across all slivers, a transposed
@@ -220,11 +238,19 @@ void pack_b(Strided<T> b, int64_t k0, int64_t kc, int64_t j0, int64_t n, T* dst)
         for (int64_t x = nr; x < NR; ++x) d[x] = T(0);
       }
     }
-  } else {
+  } else {  // columns of op(B) are contiguous (b.rs == 1): transpose them into the slivers
     for (int64_t j = 0; j < n; j += NR) {
       T* d = dst + j * kc;
       const int64_t nr = std::min(NR, n - j);
-      for (int64_t x = 0; x < NR; ++x)
+      int64_t x = 0;
+      if constexpr (std::is_same_v<T, float>) {
+        for (; x + 8 <= nr; x += 8) {
+          const int64_t k8 = transpose_8_columns(b.data + (j0 + j + x) * b.cs + k0, b.cs, kc, d + x, NR);
+          for (int64_t k = k8; k < kc; ++k)
+            for (int64_t y = 0; y < 8; ++y) d[k * NR + x + y] = b(k0 + k, j0 + j + x + y);
+        }
+      }
+      for (; x < NR; ++x)
         for (int64_t k = 0; k < kc; ++k) d[k * NR + x] = x < nr ? b(k0 + k, j0 + j + x) : T(0);
     }
   }
@@ -247,6 +273,9 @@ struct Problem {
 // then every thread packs its own A blocks and runs the micro-kernel over its share of the
 // panel's tiles. Work split: the rows of C in blocks whose count is a multiple of the team size
 // (equal shares), or, when C has too few rows for that, the columns of the panel.
+// Bytes of packed B panel per thread that stay in its L2 next to the packed A block.
+constexpr int64_t kTeamL2PanelBytes = 256 << 10;
+
 template <class T, class Kernel>
 void packed_gemm(const Problem<T>& p, int threads) {
   constexpr int64_t MR = Kernel::MR, NR = Kernel::NR;
@@ -258,22 +287,30 @@ void packed_gemm(const Problem<T>& p, int threads) {
   } else if (threads > 1) {
     n_splits = threads;
   }
-  const int64_t kc_max = std::min(Kernel::KC, K);
+  // K is cut into equal blocks of at most KC: 144 becomes 72 + 72 rather than 128 + 16, whose
+  // short block would load and store the C tiles for only 16 steps of k.
+  const int64_t kc_max = ceil_div(K, ceil_div(K, Kernel::KC));
+  // C with few rows (one block of A) uses each B element only ceil(M / MR) times, too few to
+  // hide reading it from L3: the panel then shrinks to what the team's L2 caches hold, which
+  // only costs packing the small A again per panel.
+  const int64_t nc_max =
+      m_blocks == 1 ? std::max<int64_t>(NR, kTeamL2PanelBytes * threads / (kc_max * sizeof(T)) / NR * NR)
+                    : Kernel::NC;
   // Each thread's slice starts on a 64-byte boundary.
   const int64_t a_block_max = ceil_div(ceil_div(m_slivers, m_blocks) * MR * kc_max, 64) * 64;
   T* const a_packs = a_scratch.get<T>(a_block_max * threads);
-  T* const b_pack = b_scratch.get<T>(std::min(Kernel::NC, ceil_div(N, NR) * NR) * kc_max);
+  T* const b_pack = b_scratch.get<T>(std::min(nc_max, ceil_div(N, NR) * NR) * kc_max);
 
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     T* const a_pack = a_packs + omp_get_thread_num() * a_block_max;
     alignas(64) T edge_tile[MR * NR];
 
-    for (int64_t jc = 0; jc < N; jc += Kernel::NC) {
-      const int64_t nc = std::min(Kernel::NC, N - jc);
+    for (int64_t jc = 0; jc < N; jc += nc_max) {
+      const int64_t nc = std::min(nc_max, N - jc);
       const int64_t n_slivers = ceil_div(nc, NR);
-      for (int64_t pc = 0; pc < K; pc += Kernel::KC) {
-        const int64_t kc = std::min(Kernel::KC, K - pc);
+      for (int64_t pc = 0; pc < K; pc += kc_max) {
+        const int64_t kc = std::min(kc_max, K - pc);
         const bool first = pc == 0, last = pc + kc == K;
         const T beta = first ? p.beta : T(1);  // later K blocks accumulate onto C
 
@@ -379,6 +416,70 @@ void parallel_direct_gemm(const Problem<T>& p, int threads) {
   }
 }
 
+// ---- one matrix, as blocked dot products ------------------------------------------------------
+
+// C with few elements and a long reduction (a convolution's weight gradient: 16 x 150 outputs,
+// each summed over 6400 output positions of the batch), when rows of op(A) and columns of op(B)
+// are contiguous along k. Packing B would then cost more than the multiply-adds it feeds (each
+// packed element serves only M of them), so each R x R tile of C instead accumulates vectors of
+// products straight from A and B and reduces them at the end: 2R loads per R*R FMAs, no copies.
+// Rows and columns past the edge of C repeat the last one; their sums are computed and dropped.
+template <class T, int W, int R>
+[[gnu::always_inline]] inline void dot_tile(const Problem<T>& p, int64_t i0, int64_t mr, int64_t j0,
+                                            int64_t nr) {
+  typedef T V __attribute__((vector_size(W * sizeof(T))));
+  const T* a[R];
+  const T* b[R];
+  for (int r = 0; r < R; ++r) {
+    a[r] = p.a.data + (i0 + std::min<int64_t>(r, mr - 1)) * p.a.rs;
+    b[r] = p.b.data + (j0 + std::min<int64_t>(r, nr - 1)) * p.b.cs;
+  }
+  V acc[R][R] = {};
+  int64_t k = 0;
+  for (; k + W <= p.K; k += W) {
+    V av[R], bv[R];
+    for (int r = 0; r < R; ++r) {
+      std::memcpy(&av[r], a[r] + k, sizeof(V));  // unaligned loads
+      std::memcpy(&bv[r], b[r] + k, sizeof(V));
+    }
+    for (int r = 0; r < R; ++r)
+      for (int x = 0; x < R; ++x) acc[r][x] += av[r] * bv[x];
+  }
+  for (int64_t r = 0; r < mr; ++r) {
+    T* c = p.c + (i0 + r) * p.ldc + j0;
+    for (int64_t x = 0; x < nr; ++x) {
+      T sum = T(0);
+      for (int l = 0; l < W; ++l) sum += acc[r][x][l];
+      for (int64_t kk = k; kk < p.K; ++kk) sum += a[r][kk] * b[x][kk];
+      c[x] = p.beta == T(0) ? p.alpha * sum : p.alpha * sum + p.beta * c[x];
+    }
+  }
+  apply_epilogue(*p.ep, p.c + i0 * p.ldc + j0, p.ldc, i0, j0, mr, nr);
+}
+
+// The tiles [t0, t1) of C, numbered row-major.
+template <class T, int W, int R>
+[[gnu::always_inline]] inline void dot_tiles(const Problem<T>& p, int64_t t0, int64_t t1) {
+  const int64_t tiles_per_row = ceil_div(p.N, R);
+  for (int64_t t = t0; t < t1; ++t) {
+    const int64_t i = t / tiles_per_row * R, j = t % tiles_per_row * R;
+    dot_tile<T, W, R>(p, i, std::min<int64_t>(R, p.M - i), j, std::min<int64_t>(R, p.N - j));
+  }
+}
+
+// AVX2 (16 ymm): 3 x 3 tiles, 9 accumulators + 6 loads. AVX-512 (32 zmm): 4 x 4, 16 + 8.
+template <class T>
+void dot_tiles_avx2(const Problem<T>& p, int64_t t0, int64_t t1) {
+  dot_tiles<T, 32 / sizeof(T), 3>(p, t0, t1);
+}
+#if defined(__x86_64__)
+template <class T>
+__attribute__((target("avx512f,avx512dq"))) void dot_tiles_avx512(const Problem<T>& p, int64_t t0,
+                                                                   int64_t t1) {
+  dot_tiles<T, 64 / sizeof(T), 4>(p, t0, t1);
+}
+#endif
+
 // ---- dispatch ------------------------------------------------------------------------------------
 
 #if defined(__x86_64__)
@@ -405,6 +506,41 @@ constexpr int64_t kDirectMaxRows = 4;
 // second thread starts to pay off around 48^3).
 constexpr double kMacsPerThread = 1 << 15;
 
+// A reduction at least this many times longer than C is wide or tall, on a C of at most this
+// many elements, goes to dot_gemm (when its operands are contiguous along k).
+constexpr int64_t kDotMinDepthRatio = 4;
+constexpr int64_t kDotMaxOutputs = 128 * 128;
+
+template <class T>
+bool prefers_dot(const Problem<T>& p) {
+  return p.a.cs == 1 && p.b.rs == 1 && p.M * p.N <= kDotMaxOutputs &&
+         p.K >= kDotMinDepthRatio * std::max(p.M, p.N);
+}
+
+template <class T>
+void dot_gemm(const Problem<T>& p, int threads) {
+#if defined(__x86_64__)
+  const int R = use_avx512() ? 4 : 3;
+#else
+  const int R = 3;
+#endif
+  const int64_t tiles = ceil_div(p.M, R) * ceil_div(p.N, R);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+    const int64_t t0 = t * tiles / team, t1 = (t + 1) * tiles / team;
+#if defined(__x86_64__)
+    if (R == 4) {
+      dot_tiles_avx512(p, t0, t1);
+    } else {
+      dot_tiles_avx2(p, t0, t1);
+    }
+#else
+    dot_tiles_avx2(p, t0, t1);
+#endif
+  }
+}
+
 template <class T>
 bool prefers_direct(const Problem<T>& p) {
   if (p.alpha == T(0) || p.K == 0 || double(p.M) * p.N * p.K <= kDirectMaxMacs) return true;
@@ -412,13 +548,41 @@ bool prefers_direct(const Problem<T>& p) {
   return (p.M <= kDirectMaxRows && (dot || rows)) || (p.N <= kDirectMaxRows && dot);
 }
 
+#if defined(__x86_64__)
+// The fraction of the padded tiles' work that lands in C, times what the shape reaches on a
+// large product relative to 14 x 2W.
+double tile_efficiency(int64_t M, int64_t N, int64_t MR, int64_t NR, double peak) {
+  return peak * double(M) / double(ceil_div(M, MR) * MR) * double(N) /
+         double(ceil_div(N, NR) * NR);
+}
+
+template <class T>
+void packed_avx512(const Problem<T>& p, int threads) {
+  using Big = Avx512Kernel<T, 14, 2>;
+  using FewRows = Avx512Kernel<T, 6, 4>;
+  using Narrow = Avx512Kernel<T, 6, 2>;
+  const double big = tile_efficiency(p.M, p.N, Big::MR, Big::NR, 1.0);
+  const double few_rows = tile_efficiency(p.M, p.N, FewRows::MR, FewRows::NR, 0.97);
+  const double narrow = tile_efficiency(p.M, p.N, Narrow::MR, Narrow::NR, 0.85);
+  if (big >= few_rows && big >= narrow) {
+    packed_gemm<T, Big>(p, threads);
+  } else if (few_rows >= narrow) {
+    packed_gemm<T, FewRows>(p, threads);
+  } else {
+    packed_gemm<T, Narrow>(p, threads);
+  }
+}
+#endif
+
 template <class T>
 void gemm_one(const Problem<T>& p, int threads) {
   if (prefers_direct(p)) {
     parallel_direct_gemm(p, threads);
+  } else if (prefers_dot(p)) {
+    dot_gemm(p, threads);
 #if defined(__x86_64__)
   } else if (use_avx512()) {
-    packed_gemm<T, Avx512Kernel<T>>(p, threads);
+    packed_avx512(p, threads);
 #endif
   } else {
     packed_gemm<T, Avx2Kernel<T>>(p, threads);
