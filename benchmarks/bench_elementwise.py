@@ -1,7 +1,7 @@
-"""Fused activations: ember GELU (exact and tanh) and SiLU, forward and backward, against the
-NumPy (CuPy) expressions a user writes; exact GELU needs erf, taken from SciPy (cupyx on CUDA)
-when installed. With torch installed, also torch's kernels (F.gelu/F.silu and aten gelu_backward /
-silu_backward).
+"""Fused activations: ember GELU (exact and tanh), SiLU and ReLU, forward and backward, against
+the NumPy (CuPy) expressions a user writes; exact GELU needs erf, taken from SciPy (cupyx on CUDA)
+when installed. With torch installed, also torch's kernels (F.gelu/F.silu/F.relu and aten
+gelu_backward / silu_backward / threshold_backward).
 
 Shape: 4M float32 elements (a 4096 x 1024 activation).
 """
@@ -52,9 +52,13 @@ def cases(device: str) -> list[Case]:
         s = 1 / (1 + xp.exp(-x))
         return g * s * (1 + x * (1 - s))
 
+    relu_out = xp.maximum(x, 0)
+
     name = xp.__name__
     refs = {"tanh fwd": {name: gelu_tanh_ref}, "tanh bwd": {name: gelu_tanh_bwd_ref},
             "silu fwd": {name: silu_ref}, "silu bwd": {name: silu_bwd_ref},
+            "relu fwd": {name: lambda: xp.maximum(x, 0)},
+            "relu bwd": {name: lambda: xp.where(relu_out > 0, g, 0)},
             "exact fwd": {}, "exact bwd": {}}
     if erf is not None:
         refs["exact fwd"][f"{name}+erf"] = lambda: 0.5 * x * (1 + erf(x / math.sqrt(2)))
@@ -67,6 +71,9 @@ def cases(device: str) -> list[Case]:
         refs["tanh bwd"]["torch"] = lambda: aten.gelu_backward(tg, tx, approximate="tanh")
         refs["silu fwd"]["torch"] = lambda: F.silu(tx)
         refs["silu bwd"]["torch"] = lambda: aten.silu_backward(tg, tx)
+        refs["relu fwd"]["torch"] = lambda: F.relu(tx)
+        t_out = F.relu(tx)
+        refs["relu bwd"]["torch"] = lambda: aten.threshold_backward(tg, t_out, 0)
         refs["exact fwd"]["torch"] = lambda: F.gelu(tx)
         refs["exact bwd"]["torch"] = lambda: aten.gelu_backward(tg, tx)
     return [
@@ -78,6 +85,10 @@ def cases(device: str) -> list[Case]:
              references=refs["silu fwd"], flops=5 * N, bytes=8 * N),
         Case("elementwise", "silu bwd 4M", ember=lambda: C.silu_backward(g, x, y),
              references=refs["silu bwd"], flops=10 * N, bytes=12 * N),
+        Case("elementwise", "relu fwd 4M", ember=lambda: C.relu_forward(x, y),
+             references=refs["relu fwd"], flops=N, bytes=8 * N),
+        Case("elementwise", "relu bwd 4M", ember=lambda: C.relu_backward(g, relu_out, y),
+             references=refs["relu bwd"], flops=N, bytes=12 * N),
         Case("elementwise", "gelu exact fwd 4M", ember=lambda: C.gelu_forward(x, y, "none"),
              references=refs["exact fwd"], flops=12 * N, bytes=8 * N),
         Case("elementwise", "gelu exact bwd 4M", ember=lambda: C.gelu_backward(g, x, y, "none"),

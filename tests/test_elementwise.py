@@ -1,4 +1,4 @@
-"""Fused GELU (exact and tanh approximation) and SiLU against NumPy float64 references."""
+"""Fused GELU (exact and tanh approximation), SiLU and ReLU against NumPy float64 references."""
 import math
 
 import numpy as np
@@ -69,6 +69,25 @@ def test_silu(kernels, rng, dtype, shape):
     assert_close(kernels.numpy(grad_x), g * dy, dtype, scale=float(np.abs(g).max(initial=0)))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES + [(100003,)])  # the last runs in parallel chunks
+def test_relu(kernels, rng, dtype, shape):
+    x = inputs(rng, shape, dtype)
+    if x.size >= 6:
+        x.flat[4:6] = [0.0, np.nan]
+    g = rng.standard_normal(shape).astype(dtype)
+    if g.size >= 2:
+        g.flat[:2] = [np.inf, -np.inf]  # at x = -30 (clipped: 0, not inf * 0) and x = 30
+    out, grad_x = kernels.empty(shape, dtype), kernels.empty(shape, dtype)
+    kernels.C.relu_forward(kernels.asarray(x), out)
+    kernels.C.relu_backward(kernels.asarray(g), out, grad_x)
+    # exact: max(x, 0) with NaN kept; the gradient passes where the result is not <= 0
+    # (PyTorch's threshold_backward on the result: NaN passes, 0 does not)
+    expected_out = np.where(np.isnan(x), x, np.maximum(x, 0))
+    np.testing.assert_array_equal(kernels.numpy(out), expected_out)
+    np.testing.assert_array_equal(kernels.numpy(grad_x), np.where(expected_out <= 0, 0, g))
+
+
 def test_gelu_exact_float32_accuracy_everywhere(kernels):
     """float32 exact GELU evaluates Phi from a fitted erfc (csrc/cpu/elementwise.cpp): check it
     on a dense grid over the whole range where Phi is a normal float, relative to each value."""
@@ -88,6 +107,9 @@ def test_in_place(kernels, rng):
     d = kernels.asarray(x.copy())
     kernels.C.silu_forward(d, d)
     assert_close(kernels.numpy(d), silu_ref(x.astype(np.float64))[0], np.float32, scale=4)
+    r = kernels.asarray(x.copy())
+    kernels.C.relu_forward(r, r)
+    np.testing.assert_array_equal(kernels.numpy(r), np.maximum(x, 0))
 
 
 @pytest.mark.parametrize("fn", ["gelu_none", "gelu_tanh", "silu"])
@@ -121,3 +143,9 @@ def test_elementwise_argument_errors(kernels):
     with pytest.raises(TypeError, match="'x' must be float32 or float64"):
         kernels.C.silu_forward(kernels.asarray(np.zeros(3, np.int32)),
                                kernels.empty((3,), np.float32))
+    with pytest.raises(ValueError, match="'grad_out' must have shape"):
+        kernels.C.relu_backward(kernels.asarray(np.zeros((3, 2), np.float32)), x,
+                                kernels.empty((2, 3), np.float32))
+    with pytest.raises(TypeError, match="'out' must be float32 or float64"):
+        kernels.C.relu_backward(kernels.asarray(np.zeros(3, np.float32)),
+                                kernels.asarray(np.zeros(3, np.int64)), kernels.empty((3,), np.float32))

@@ -1,4 +1,4 @@
-// Python binding of the fused elementwise activations (GELU, SiLU), written once for both
+// Python binding of the fused elementwise activations (GELU, SiLU, ReLU), written once for both
 // backends; see csrc/bind/gemm.h for the Backend pattern and csrc/cpu/elementwise.h for the
 // kernels. Arrays of any shape, C-contiguous; outputs shaped like the input and may alias it.
 #pragma once
@@ -88,6 +88,37 @@ void bind_elementwise(py::module_& m) {
         });
       },
       py::arg("grad_out"), py::arg("x"), py::arg("grad_x"), "grad_x = grad_out * silu'(x).");
+
+  m.def(
+      "relu_forward",
+      [](py::handle x_obj, py::handle out_obj) {
+        ArrayView x = float_input<Backend>(x_obj, "x"), out = Backend::view(out_obj, "out");
+        require_output(out, x, x.shape);
+        auto ctx = Backend::context();
+        dispatch_float(x, [&](auto tag) {
+          using T = decltype(tag);
+          relu_forward(ctx, x.numel(), x.template ptr<const T>(), out.template ptr<T>());
+        });
+      },
+      py::arg("x"), py::arg("out"), "out = max(x, 0) (NaN stays NaN).");
+
+  m.def(
+      "relu_backward",
+      [](py::handle grad_out_obj, py::handle out_obj, py::handle grad_x_obj) {
+        ArrayView out = float_input<Backend>(out_obj, "out");
+        ArrayView grad_out = Backend::view(grad_out_obj, "grad_out"),
+                  grad_x = Backend::view(grad_x_obj, "grad_x");
+        require_array(grad_out, out, out.shape);
+        require_output(grad_x, out, out.shape);
+        auto ctx = Backend::context();
+        dispatch_float(out, [&](auto tag) {
+          using T = decltype(tag);
+          relu_backward(ctx, out.numel(), grad_out.template ptr<const T>(),
+                        out.template ptr<const T>(), grad_x.template ptr<T>());
+        });
+      },
+      py::arg("grad_out"), py::arg("out"), py::arg("grad_x"),
+      "grad_x = grad_out where out (ReLU's result) > 0, else 0.");
 }
 
 }  // namespace ember::bind

@@ -114,6 +114,19 @@ EMBER_AVX512_CLONES void silu_grad_chunk(int64_t n, const T* g, const T* x, T* d
   }
 }
 
+template <class T>
+EMBER_AVX512_CLONES void relu_chunk(int64_t n, const T* x, T* out) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] < T(0) ? T(0) : x[i];  // keeps NaN
+}
+
+// PyTorch's threshold_backward(grad, result, 0): grad where result <= 0 is false (NaN included).
+template <class T>
+EMBER_AVX512_CLONES void relu_grad_chunk(int64_t n, const T* g, const T* y, T* dx) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) dx[i] = y[i] <= T(0) ? T(0) : g[i];
+}
+
 // Runs fn(begin, count) over [0, n) in chunks, in parallel when n is large enough.
 template <class Fn>
 void for_each_chunk(int64_t n, Fn&& fn) {
@@ -158,11 +171,25 @@ void silu_backward(const Context&, int64_t n, const T* grad_out, const T* x, T* 
   });
 }
 
+template <class T>
+void relu_forward(const Context&, int64_t n, const T* x, T* out) {
+  for_each_chunk(n, [&](int64_t i, int64_t m) { relu_chunk(m, x + i, out + i); });
+}
+
+template <class T>
+void relu_backward(const Context&, int64_t n, const T* grad_out, const T* out, T* grad_x) {
+  for_each_chunk(n, [&](int64_t i, int64_t m) {
+    relu_grad_chunk(m, grad_out + i, out + i, grad_x + i);
+  });
+}
+
 #define EMBER_INSTANTIATE(T)                                                                    \
   template void gelu_forward<T>(const Context&, int64_t, const T*, T*, bool);                    \
   template void gelu_backward<T>(const Context&, int64_t, const T*, const T*, T*, bool);         \
   template void silu_forward<T>(const Context&, int64_t, const T*, T*);                          \
-  template void silu_backward<T>(const Context&, int64_t, const T*, const T*, T*);
+  template void silu_backward<T>(const Context&, int64_t, const T*, const T*, T*);              \
+  template void relu_forward<T>(const Context&, int64_t, const T*, T*);                          \
+  template void relu_backward<T>(const Context&, int64_t, const T*, const T*, T*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)
 #undef EMBER_INSTANTIATE

@@ -53,6 +53,16 @@ __global__ void silu_backward_kernel(int64_t n, const T* grad_out, const T* x, T
   for (int64_t i : grid_stride(n)) grad_x[i] = grad_out[i] * (dev_sigmoid(x[i]) + x[i] * sigmoid_derivative(x[i]));
 }
 
+template <class T>
+__global__ void relu_kernel(int64_t n, const T* x, T* out) {
+  for (int64_t i : grid_stride(n)) out[i] = x[i] < T(0) ? T(0) : x[i];  // keeps NaN
+}
+
+template <class T>
+__global__ void relu_backward_kernel(int64_t n, const T* grad_out, const T* out, T* grad_x) {
+  for (int64_t i : grid_stride(n)) grad_x[i] = out[i] <= T(0) ? T(0) : grad_out[i];
+}
+
 }  // namespace
 
 template <class T>
@@ -75,11 +85,23 @@ void silu_backward(const Context& ctx, int64_t n, const T* grad_out, const T* x,
   launch_1d(ctx, "silu_backward", n, silu_backward_kernel<T>, n, grad_out, x, grad_x);
 }
 
+template <class T>
+void relu_forward(const Context& ctx, int64_t n, const T* x, T* out) {
+  launch_1d(ctx, "relu_forward", n, relu_kernel<T>, n, x, out);
+}
+
+template <class T>
+void relu_backward(const Context& ctx, int64_t n, const T* grad_out, const T* out, T* grad_x) {
+  launch_1d(ctx, "relu_backward", n, relu_backward_kernel<T>, n, grad_out, out, grad_x);
+}
+
 #define EMBER_CUDA_INSTANTIATE_ELEMENTWISE(T)                                                    \
   template void gelu_forward<T>(const Context&, int64_t, const T*, T*, bool);                    \
   template void gelu_backward<T>(const Context&, int64_t, const T*, const T*, T*, bool);         \
   template void silu_forward<T>(const Context&, int64_t, const T*, T*);                          \
-  template void silu_backward<T>(const Context&, int64_t, const T*, const T*, T*);
+  template void silu_backward<T>(const Context&, int64_t, const T*, const T*, T*);               \
+  template void relu_forward<T>(const Context&, int64_t, const T*, T*);                          \
+  template void relu_backward<T>(const Context&, int64_t, const T*, const T*, T*);
 
 EMBER_CUDA_INSTANTIATE_ELEMENTWISE(float)
 EMBER_CUDA_INSTANTIATE_ELEMENTWISE(double)

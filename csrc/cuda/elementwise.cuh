@@ -1,5 +1,5 @@
 // Fused elementwise activations (CUDA): the declarations of csrc/cpu/elementwise.h with the CUDA
-// context and the same functions (PyTorch's exact and tanh GELU, SiLU), in stable forms: exact
+// context and the same functions (PyTorch's exact and tanh GELU, SiLU, ReLU), in stable forms: exact
 // GELU is x * Phi(x) with CUDA's normcdf (within a few ulp everywhere, also in float32's far
 // tails) and 0.5 (1 + tanh u) = sigmoid(2u). Contiguous device buffers of n elements; one thread
 // per element in a grid-stride loop, one pass over memory.
@@ -25,5 +25,13 @@ void silu_forward(const Context& ctx, int64_t n, const T* x, T* out);
 // grad_x = grad_out * (s + x * s * (1 - s)), s = sigmoid(x). FLOPs ~ 7n; bytes 3*n*sizeof(T).
 template <class T>
 void silu_backward(const Context& ctx, int64_t n, const T* grad_out, const T* x, T* grad_x);
+
+// out = max(x, 0), NaN kept; out may alias x. FLOPs n; bytes 2*n*sizeof(T).
+template <class T>
+void relu_forward(const Context& ctx, int64_t n, const T* x, T* out);
+
+// grad_x = out <= 0 ? 0 : grad_out (out: ReLU's result). FLOPs n; bytes 3*n*sizeof(T).
+template <class T>
+void relu_backward(const Context& ctx, int64_t n, const T* grad_out, const T* out, T* grad_x);
 
 }  // namespace ember::cuda
