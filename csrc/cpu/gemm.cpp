@@ -91,28 +91,29 @@ Strided<T> op(const T* x, int64_t ld, bool trans) {
 // ---- micro-kernel --------------------------------------------------------------------------------
 
 // C[0:MR, 0:NV*W] = alpha * Ap @ Bp + beta * C, where Ap is a packed MR x kc sliver (column k at
-// Ap + k * MR) and Bp a packed kc x NR sliver (row k at Bp + k * NR). beta == 0 never reads C.
+// Ap + k * MR) and Bp a kc x NR sliver with row k at Bp + k * ldb: packed (ldb = NR) or, for a
+// row-major B that few rows of A use, B itself. beta == 0 never reads C.
 // Written with GCC vector extensions (W lanes of T); the caller's target attribute decides
 // whether they become AVX2 (ymm) or AVX-512 (zmm) instructions, so it must be inlined.
 // Registers: MR * NV accumulators + NV vectors of B + one broadcast of A.
 // FLOPs: 2 * MR * NR * kc. Bytes read: (MR + NR) * kc * sizeof(T), from L2 (A) and L1 (B).
 template <class T, int MR, int NV, int W>
 [[gnu::always_inline]] inline void micro_kernel(int64_t kc, const T* __restrict ap,
-                                                const T* __restrict bp, T* __restrict c,
-                                                int64_t ldc, T alpha, T beta) {
+                                                const T* __restrict bp, int64_t ldb,
+                                                T* __restrict c, int64_t ldc, T alpha, T beta) {
   typedef T V __attribute__((vector_size(W * sizeof(T))));
   V acc[MR][NV] = {};
   for (int64_t k = 0; k < kc; ++k) {
     V b[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) b[v] = *reinterpret_cast<const V*>(bp + v * W);  // 64-B aligned
+    for (int v = 0; v < NV; ++v) std::memcpy(&b[v], bp + v * W, sizeof(V));  // any alignment
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] += ap[r] * b[v];  // contracted to one FMA
     }
     ap += MR;
-    bp += NV * W;
+    bp += ldb;
   }
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) {
@@ -146,8 +147,9 @@ struct Avx2Kernel {
   static constexpr int64_t KC = 256;        // B sliver: 16 KB (float and double)
   static constexpr int64_t MC = MR * (sizeof(T) == 4 ? 24 : 12);  // A block: 144 KB
   static constexpr int64_t NC = (4 << 20) / (KC * sizeof(T));  // B panel: 4 MB
-  static void run(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, T alpha, T beta) {
-    micro_kernel<T, MR, NV, W>(kc, ap, bp, c, ldc, alpha, beta);
+  static void run(int64_t kc, const T* ap, const T* bp, int64_t ldb, T* c, int64_t ldc, T alpha,
+                  T beta) {
+    micro_kernel<T, MR, NV, W>(kc, ap, bp, ldb, c, ldc, alpha, beta);
   }
 };
 
@@ -168,9 +170,9 @@ struct Avx512Kernel {
   static constexpr int64_t NC = (4 << 20) / (KC * sizeof(T));  // B panel: 4 MB
   static_assert(MR * NV + NV + 1 <= 32, "the tile must fit the 32 zmm registers");
   __attribute__((target("avx512f,avx512dq"))) static void run(int64_t kc, const T* ap,
-                                                               const T* bp, T* c, int64_t ldc,
-                                                               T alpha, T beta) {
-    micro_kernel<T, MR, NV, W>(kc, ap, bp, c, ldc, alpha, beta);
+                                                               const T* bp, int64_t ldb, T* c,
+                                                               int64_t ldc, T alpha, T beta) {
+    micro_kernel<T, MR, NV, W>(kc, ap, bp, ldb, c, ldc, alpha, beta);
   }
 };
 #endif
@@ -296,6 +298,10 @@ void packed_gemm(const Problem<T>& p, int threads) {
   const int64_t nc_max =
       m_blocks == 1 ? std::max<int64_t>(NR, kTeamL2PanelBytes * threads / (kc_max * sizeof(T)) / NR * NR)
                     : Kernel::NC;
+  // Packing B pays for itself when many slivers of A reuse it. With one block of A and a
+  // row-major B (rows contiguous along n), the micro-kernel reads B in place instead: packing
+  // would copy every element of B to save a few cache misses.
+  const bool direct_b = m_blocks == 1 && p.b.cs == 1;
   // Each thread's slice starts on a 64-byte boundary.
   const int64_t a_block_max = ceil_div(ceil_div(m_slivers, m_blocks) * MR * kc_max, 64) * 64;
   T* const a_packs = a_scratch.get<T>(a_block_max * threads);
@@ -314,7 +320,11 @@ void packed_gemm(const Problem<T>& p, int threads) {
         const bool first = pc == 0, last = pc + kc == K;
         const T beta = first ? p.beta : T(1);  // later K blocks accumulate onto C
 
-        {  // each thread packs a contiguous run of slivers
+        if (direct_b) {  // only a partial last sliver needs its zero padding
+          if (omp_get_thread_num() == 0 && nc % NR != 0)
+            pack_b<NR>(p.b, pc, kc, jc + (n_slivers - 1) * NR, nc % NR,
+                       b_pack + (n_slivers - 1) * NR * kc);
+        } else {  // each thread packs a contiguous run of slivers
           const int t = omp_get_thread_num(), team = omp_get_num_threads();
           const int64_t q0 = t * n_slivers / team, q1 = (t + 1) * n_slivers / team;
           if (q1 > q0)
@@ -335,15 +345,17 @@ void packed_gemm(const Problem<T>& p, int threads) {
           pack_a<MR>(p.a, i0, m, pc, kc, a_pack);
           for (int64_t q = q0; q < q1; ++q) {
             const int64_t j = jc + q * NR, nr = std::min(NR, N - j);
-            const T* bp = b_pack + q * NR * kc;
+            const bool packed = !direct_b || nr < NR;
+            const T* bp = packed ? b_pack + q * NR * kc : p.b.data + pc * p.b.rs + j;
+            const int64_t ldb = packed ? NR : p.b.rs;
             for (int64_t s = s0; s < s1; ++s) {
               const int64_t i = s * MR, mr = std::min(MR, M - i);
               const T* ap = a_pack + (s - s0) * MR * kc;
               T* c = p.c + i * p.ldc + j;
               if (mr == MR && nr == NR) {
-                Kernel::run(kc, ap, bp, c, p.ldc, p.alpha, beta);
+                Kernel::run(kc, ap, bp, ldb, c, p.ldc, p.alpha, beta);
               } else {  // edge tile: compute the full tile aside, then merge the valid part
-                Kernel::run(kc, ap, bp, edge_tile, NR, T(1), T(0));
+                Kernel::run(kc, ap, bp, ldb, edge_tile, NR, T(1), T(0));
                 for (int64_t r = 0; r < mr; ++r)
                   for (int64_t x = 0; x < nr; ++x) {
                     const T v = p.alpha * edge_tile[r * NR + x];
