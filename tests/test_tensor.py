@@ -151,3 +151,19 @@ def test_bool_and_comparisons():
         bool(ember.tensor([1.0, 2.0]) > 0)
     assert ember.equal(ember.tensor([1, 2]), ember.tensor([1, 2]))
     assert ember.allclose(ember.tensor([1.0]), ember.tensor([1.0 + 1e-9]))
+
+
+def test_num_threads_round_trip():
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        assert ember.get_num_threads() == 1
+        x = ember.randn(300, 300)
+        np.testing.assert_allclose((x @ x).numpy(), x.numpy() @ x.numpy(), rtol=1e-4, atol=1e-3)
+    finally:
+        ember.set_num_threads(before)
+    assert ember.get_num_threads() == before
+    with pytest.raises(ValueError, match="'n' must be >= 1"):
+        ember.set_num_threads(0)
+    with pytest.raises(TypeError, match="'n' must be int"):
+        ember.set_num_threads(2.0)

@@ -27,6 +27,18 @@ from . import profiler  # noqa: F401,E402
 from .nn.functional import cosine_similarity, pairwise_distance, pdist  # noqa: F401,E402  (torch.* too)
 
 
+def get_num_threads() -> int:
+    """Threads the CPU kernels use (OpenMP; ``OMP_NUM_THREADS``, default all cores)."""
+    return _C.num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Sets the number of threads the CPU kernels use, as ``torch.set_num_threads``."""
+    if isinstance(n, _builtins.bool) or not isinstance(n, _builtins.int):
+        raise TypeError(f"set_num_threads(): argument 'n' must be int, not {type(n).__name__}")
+    _C.set_num_threads(n)
+
+
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
