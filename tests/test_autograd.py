@@ -220,3 +220,137 @@ def test_detach_and_requires_grad_rules():
         ember.tensor([1, 2]).requires_grad_()
     with pytest.raises(RuntimeError, match="numpy"):
         x.numpy()
+
+
+# ---- gradient buffers: reused when only the engine holds them, copied otherwise --------------------
+def _shares(a, b) -> bool:
+    return np.shares_memory(a.detach().numpy(), b.detach().numpy())
+
+
+class _SavedGradient(Function):
+    """Returns a tensor it keeps as its input's gradient (it stays visible through ctx)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.g = ember.ones(3)
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.g
+
+
+def _grad_paths():
+    """(name, run) pairs: run(x) runs a backward into the leaf x (3,) and returns the tensors
+    the user can still see that reached x's AccumulateGrad (or were kept by hooks)."""
+    def seed_leaf(x):
+        g = ember.ones(3)
+        x.backward(g)
+        return [g]
+
+    def seed_clone(x):
+        g = ember.ones(3)
+        x.clone().backward(g)  # CloneBackward passes the seed through unchanged
+        return [g]
+
+    def seed_view(x):
+        g = ember.ones(6)
+        x.reshape(3, 1).expand(3, 2).reshape(6).backward(g)
+        return [g]
+
+    def leaf_hook(x):
+        kept = []
+        x.register_hook(kept.append)
+        (x * 2).sum().backward()
+        return kept
+
+    def nonleaf_hook(x):
+        kept = []
+        y = x.clone()
+        y.register_hook(kept.append)
+        (y * 2).sum().backward()
+        return kept
+
+    def saved_by_function(x):
+        y = _SavedGradient.apply(x)
+        y.sum().backward(retain_graph=True)
+        return [y.grad_fn.ctx.g]
+
+    def create_graph(x):
+        g = ember.ones(3)
+        x.clone().backward(g, create_graph=True)
+        return [g]
+
+    def backward_inputs(x):
+        g = ember.ones(3)
+        x.clone().backward(g, inputs=[x])
+        return [g]
+
+    return [(f.__name__, f) for f in (seed_leaf, seed_clone, seed_view, leaf_hook, nonleaf_hook,
+                                      saved_by_function, create_graph, backward_inputs)]
+
+
+@pytest.mark.parametrize("name,run", _grad_paths())
+def test_grad_never_shares_memory_with_a_tensor_the_user_sees(name, run):
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    visible = run(x)
+    values = [v.detach().numpy().copy() for v in visible]
+    assert visible and not any(_shares(x.grad, v) for v in visible)
+    x.grad.add_(100.0)  # what an optimizer may do to .grad: the user's tensors do not change
+    for v, before in zip(visible, values):
+        np.testing.assert_array_equal(v.detach().numpy(), before)
+
+
+def test_shared_gradient_is_not_aliased_between_two_leaves():
+    a = ember.ones(3, requires_grad=True)
+    b = ember.ones(3, requires_grad=True)
+    (a + b).sum().backward()  # AddBackward sends one gradient tensor to both
+    assert not _shares(a.grad, b.grad)
+    a.grad.add_(1.0)
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_fresh_gradients_become_grad_without_a_copy(monkeypatch):
+    copies = []
+    clone = ember.Tensor.clone
+    monkeypatch.setattr(ember.Tensor, "clone", lambda t, *a, **k: copies.append(t) or clone(t, *a, **k))
+    lin = ember.nn.Linear(4, 3)
+    x = ember.randn(5, 4, requires_grad=True)
+    (lin(x) ** 2).sum().backward()  # each leaf's gradient straight from one node
+    (lin(x) * lin(x)).sum().backward()  # two uses: summed, then added into .grad in place
+    assert copies == []
+    x2 = x.detach().numpy()
+    w, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
+    y = x2 @ w.T + b
+    np.testing.assert_allclose(lin.weight.grad.numpy(), 4 * y.T @ x2, rtol=1e-5)
+    np.testing.assert_allclose(lin.bias.grad.numpy(), 4 * y.sum(0), rtol=1e-5)
+    np.testing.assert_allclose(x.grad.numpy(), 4 * y @ w, rtol=1e-5)
+
+
+@pytest.mark.parametrize("f", [lambda x: x.clone() + x * 3, lambda x: x * 3 + x.clone()])
+def test_summing_gradients_leaves_a_user_gradient_unchanged(f):
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    g = ember.tensor([1.0, 1.0, 1.0])
+    f(x).backward(g)  # one of the two gradients summed for x is g itself (first or second)
+    np.testing.assert_array_equal(g.numpy(), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 4.0, 4.0])
+    (x * 2).sum().backward()  # accumulates into the existing .grad
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0, 6.0])
+    np.testing.assert_array_equal(g.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_grad_mode_and_anomaly_mode_are_per_thread():
+    import threading
+
+    seen = {}
+
+    def worker():
+        seen["grad"] = ember.is_grad_enabled()
+        seen["anomaly"] = ember.autograd.anomaly.is_anomaly_enabled()
+
+    with ember.no_grad(), ember.autograd.detect_anomaly():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert not ember.is_grad_enabled() and ember.autograd.anomaly.is_anomaly_enabled()
+    assert seen == {"grad": True, "anomaly": False}

@@ -95,6 +95,17 @@ def test_linear_shapes_init_forward_and_grads():
     check_module_grads(nn.Linear(5, 1, bias=False), t64(rng.standard_normal(5)))
 
 
+def test_linear_on_batched_inputs_contiguous_or_not():
+    lin = nn.Linear(5, 3).double()
+    rng = np.random.default_rng(2)
+    x = t64(rng.standard_normal((4, 2, 5)), requires_grad=True)
+    for inp in (x, x.transpose(0, 1)):  # (the second is not contiguous: linear copies it once)
+        y = lin(inp)
+        ref = npy(inp) @ npy(lin.weight).T + npy(lin.bias)
+        np.testing.assert_allclose(npy(y), ref, rtol=1e-12)
+        assert ember.autograd.gradcheck(nn.functional.linear, (inp, lin.weight, lin.bias))
+
+
 def test_bilinear_and_identity():
     bl = nn.Bilinear(4, 3, 2)
     assert bl.weight.shape == (2, 4, 3) and bl.bias.shape == (2,)

@@ -7,7 +7,7 @@ import ember
 import numpy as np
 import pytest
 from ember import nn
-from ember.autograd import gradcheck
+from ember.autograd import gradcheck, gradgradcheck
 from ember.nn.utils.rnn import (
     PackedSequence,
     pack_padded_sequence,
@@ -217,6 +217,43 @@ def test_gradients_through_recurrent_modules():
     assert gradcheck(run, (x,))
 
 
+class _PackedRun(nn.Module):
+    """Packs a padded (T, N, I) input with ``lengths`` (unsorted), runs ``rnn`` and returns the padded
+    output, h_n (and c_n) flattened into one vector (check_module_grads wants one tensor)."""
+
+    def __init__(self, rnn, lengths):
+        super().__init__()
+        self.rnn, self.lengths = rnn, lengths
+
+    def forward(self, x, h0, c0=None):
+        packed = pack_padded_sequence(x, self.lengths, enforce_sorted=False)
+        out, state = self.rnn(packed, h0 if c0 is None else (h0, c0))
+        parts = [pad_packed_sequence(out)[0]] + list(state if c0 is not None else [state])
+        return ember.cat([p.reshape(-1) for p in parts])
+
+
+@pytest.mark.parametrize("cls,kw", [
+    (nn.LSTM, {}),
+    (nn.LSTM, {"proj_size": 2}),
+    (nn.GRU, {}),
+    (nn.RNN, {"nonlinearity": "relu"}),
+    (nn.RNN, {"bias": False}),
+])
+def test_packed_unequal_lengths_gradients(cls, kw):
+    """Input, initial-state and parameter gradients (float64 central differences) through two
+    bidirectional layers with sequences that end (forward) and start (reverse) at different steps;
+    then second derivatives w.r.t. the input and the initial state (the create_graph path)."""
+    rnn = make(cls, 2, 3, num_layers=2, bidirectional=True, **kw)
+    run = _PackedRun(rnn, [2, 4, 1, 4])
+    rng = np.random.default_rng(9)
+    x = t64(rng.standard_normal((4, 4, 2)))
+    h0 = t64(rng.standard_normal((4, 4, kw.get("proj_size", 3))))
+    states = (h0, t64(rng.standard_normal((4, 4, 3)))) if cls is nn.LSTM else (h0,)
+    check_module_grads(run, x, *states)
+    ins = tuple(t.detach().requires_grad_() for t in (x, *states))
+    assert gradgradcheck(run, ins)
+
+
 def test_dropout_between_layers_and_warning():
     m = make(nn.GRU, 3, 4, num_layers=2, dropout=0.5)
     x = t64(np.random.default_rng(5).standard_normal((4, 2, 3)))
@@ -258,6 +295,74 @@ def test_errors():
         nn.RNN(3, 4, nonlinearity="gelu")
     with pytest.raises(ValueError, match="hidden_size must be greater than zero"):
         nn.RNN(3, 0)
+
+
+def test_layer_graph_has_one_input_gemm_and_no_per_step_slices():
+    """The layers' speed contract: one input projection (and one Split of its rows) per layer and
+    direction, one recurrent Linear per step, and no per-step slicing (whose backward would write
+    a zero gradient of the whole sequence for every step)."""
+    steps = 5
+    m = nn.LSTM(3, 4, num_layers=2)
+    out, _ = m(ember.randn(steps, 2, 3, requires_grad=True))
+    names, seen, todo = [], set(), [out.grad_fn]
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.append(node.name())
+        todo.extend(nxt for nxt, _ in node.next_functions)
+    assert names.count("SplitBackward0") == 2 and names.count("LSTMCellBackward0") == 2 * steps
+    assert names.count("LinearBackward0") == 2 * (steps + 1)
+    assert not {"GetItemBackward0", "IndexBackward0"} & set(names)
+
+
+def test_float16_runs_in_float32():
+    """Half-precision layers compute in float32 (the cell kernels are float32/float64) and return
+    half tensors and gradients."""
+    ember.manual_seed(0)
+    m32 = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    m16 = nn.LSTM(3, 4, num_layers=2, bidirectional=True).to(ember.float16)
+    m16.load_state_dict({k: v.to(ember.float16) for k, v in m32.state_dict().items()})
+    x = np.random.default_rng(10).standard_normal((5, 2, 3))
+    x16 = ember.tensor(x, dtype=ember.float16, requires_grad=True)
+    out16, (h16, c16) = m16(x16)
+    assert out16.dtype == h16.dtype == c16.dtype == ember.float16
+    out32, _ = m32(ember.tensor(x16.detach().numpy().astype(np.float32)))
+    np.testing.assert_allclose(npy(out16).astype(np.float32), npy(out32), atol=1e-2)
+    out16.sum().backward()
+    assert x16.grad.dtype == ember.float16 and m16.weight_hh_l1.grad.dtype == ember.float16
+
+
+# ---- the split op the layers cut the per-step rows with ---------------------------------------------
+@pytest.mark.parametrize("shape,sizes,dim", [
+    ((7, 3), [2, 0, 4, 1], 0),
+    ((2, 9, 2), 4, 1),  # equal pieces, the last smaller
+    ((3, 5), [5], -1),
+    ((1, 6), 1, 1),
+])
+def test_split_values_views_and_joined_gradient(shape, sizes, dim):
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal(shape)
+    x = t64(a, requires_grad=True)
+    parts = x.split(sizes, dim)
+    n = shape[dim]
+    cuts = np.cumsum(sizes)[:-1] if isinstance(sizes, list) else np.arange(sizes, n, sizes)
+    ref = np.split(a, cuts, axis=dim)
+    assert len(parts) == len(ref)
+    for p, r in zip(parts, ref):
+        np.testing.assert_array_equal(npy(p), r)
+        assert r.size == 0 or np.shares_memory(p._data, x._data)  # views, as in PyTorch
+    # one op for all pieces; pieces without a gradient contribute zeros to the joined gradient
+    assert all(p.grad_fn is parts[0].grad_fn for p in parts) and parts[0].grad_fn.name() == "SplitBackward0"
+    weights = [rng.standard_normal(r.shape) for r in ref]
+    used = range(0, len(parts), 2)
+    sum((parts[i] * t64(weights[i])).sum() for i in used).backward()
+    expect = np.concatenate([weights[i] if i in used else np.zeros(r.shape) for i, r in enumerate(ref)], axis=dim)
+    np.testing.assert_array_equal(npy(x.grad), expect)
+    y = t64(a, requires_grad=True)
+    assert gradcheck(lambda v: [p * p for p in v.split(sizes, dim)], (y,))
+    assert gradgradcheck(lambda v: [p * p for p in v.split(sizes, dim)], (y,))
 
 
 # ---- cells -----------------------------------------------------------------------------------------

@@ -330,6 +330,26 @@ def test_gather_scatter_index_select_masked_fill_one_hot():
         t.gather(1, ember.tensor([[0.0]]))
 
 
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_index_add_accumulates_repeated_and_negative_indices(dim):
+    x = RNG.standard_normal((4, 5, 3))
+    n = x.shape[dim]
+    index = np.array([n - 1, 0, -1, 2, 0, n - 1, 1])  # repeats, and -1 naming the same row as n - 1
+    src_shape = list(x.shape)
+    src_shape[dim] = len(index)
+    src = RNG.standard_normal(src_shape)
+    ref = x.copy()
+    moved_ref, moved_src = np.moveaxis(ref, dim, 0), np.moveaxis(src, dim, 0)
+    for i, k in enumerate(index):  # one slice at a time, in order
+        moved_ref[k] += 2.0 * moved_src[i]
+    t, s = T(x, grad=True), T(src, grad=True)
+    out = t.index_add(dim, ember.tensor(index), s, alpha=2.0)
+    np.testing.assert_allclose(host(out), ref, rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda a, b: a.index_add(dim, ember.tensor(index), b, alpha=2.0), (t, s))
+    with pytest.raises(IndexError):
+        t.index_add(dim, ember.tensor([n]), T(np.take(src, [0], axis=dim)))
+
+
 MATMUL_SHAPES = [((3, 4), (4, 5)), ((4,), (4,)), ((4,), (4, 2)), ((3, 4), (4,)), ((2, 3, 4), (4, 5)),
                  ((2, 3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 2)), ((1, 1), (1, 1)), ((0, 3), (3, 2)),
                  ((7, 13), (13, 9))]

@@ -59,6 +59,9 @@ def set_default_dtype(d: dtype) -> None:
 
 def from_numpy_dtype(np_dtype) -> dtype:
     """The ember dtype of a NumPy dtype (float64 arrays stay float64, as torch.from_numpy)."""
+    found = _BY_NP.get(np_dtype)  # an array's dtype (tensor.dtype): no np.dtype() conversion
+    if found is not None:
+        return found
     key = np.dtype(np_dtype)
     if key not in _BY_NP:
         raise TypeError(f"NumPy dtype {key} has no ember equivalent; supported: "

@@ -403,13 +403,6 @@ class Tensor:
     def log_normal_(self, mean=1.0, std=2.0, generator=None): return ops.log_normal_(self, mean, std, generator)
     def cauchy_(self, median=0.0, sigma=1.0, generator=None): return ops.cauchy_(self, median, sigma, generator)
 
-    def __getattr__(self, name):
-        # Every function in ember.ops that takes a tensor first is also a method (x.exp(), x.sum(1)).
-        fn = ops.METHODS.get(name)
-        if fn is None:
-            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
-        return fn.__get__(self)
-
     @property
     def T(self) -> "Tensor":  # noqa: N802
         return ops.permute(self, tuple(reversed(range(self.ndim))))
@@ -479,3 +472,10 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 
 
 from . import ops  # noqa: E402  (ops import Tensor from this module)
+
+# Every function in ember.ops that takes a tensor first is also a method (x.exp(), x.sum(1)):
+# class attributes, so that a method call costs no failed lookup and __getattr__ call.
+for _name, _fn in ops.METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+del _name, _fn

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import anomaly, grad_mode  # noqa: F401
 from .anomaly import detect_anomaly, set_detect_anomaly  # noqa: F401
-from .engine import run_backward
+from .engine import accumulate_grad, run_backward
 from .function import Context, Function  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 
@@ -51,7 +51,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         found = run_backward(tensors, seeds, retain, create_graph, inputs=inputs)
         for t, g in zip(inputs, found):
             if g is not None:
-                t.grad = g.detach() if t.grad is None else t.grad + g.detach()
+                accumulate_grad(t, [g], create_graph)
         return
     run_backward(tensors, seeds, retain, create_graph)
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import threading
 
-_state = threading.local()
+
+class _State(threading.local):
+    enabled = False  # each thread starts disabled; a class default: read per recorded op
+
+
+_state = _State()
 
 
 def is_anomaly_enabled() -> bool:
-    return getattr(_state, "enabled", False)
+    return _state.enabled
 
 
 class detect_anomaly:  # noqa: N801

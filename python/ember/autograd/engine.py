@@ -5,11 +5,19 @@
    gradient (count reaches zero), so each gradient is complete when used.
 3. Leaves accumulate into ``.grad``; with ``inputs=`` (``autograd.grad``) gradients are captured
    instead. Saved values are released afterwards unless ``retain_graph``.
+
+A gradient that only the engine can reach (``_sole_owner``) is summed into in place and becomes
+``.grad`` without a copy; anything else is copied first, so ``.grad`` never aliases a tensor that
+user code can still see.
 """
 from __future__ import annotations
 
+import sys
+
+import numpy as np
+
 from . import anomaly, function, grad_mode
-from .function import AccumulateGrad
+from .function import AccumulateGrad, _grad_edge
 
 
 def _add(a, b):
@@ -20,22 +28,32 @@ def _add(a, b):
     return a + b
 
 
-def _sum_into(buf, nr, g, key, owned) -> None:
-    """``buf[nr] += g`` for a gradient arriving at a node that already has one. Without
-    create_graph (``owned`` is a set) the first sum is a new array that only the engine holds (its
-    slot ``key`` goes into ``owned``) and later gradients are added into it in place: one
-    allocation per slot instead of one per addition. With create_graph every sum is a graph op."""
-    cur = buf[nr]
-    if cur is None:
+def _refcounts(grads: list, i: int) -> tuple:
+    t = grads[i]
+    return sys.getrefcount(t), sys.getrefcount(t._data), t._data.base is None
+
+
+def _sole_owner(grads: list, i: int) -> bool:
+    """Whether only the slot ``grads[i]`` reaches that gradient's memory: nothing else refers to the
+    Tensor, its array owns its memory, and no other Tensor or array view refers to that array. The
+    engine may then add into it in place or make it a ``.grad`` without a copy (as PyTorch steals
+    such buffers); anything a user can still see (a gradient passed to backward, kept by a hook,
+    saved by a Function) fails the test. The counts are those of a fresh Tensor measured by the
+    same function, so interpreter details cancel out."""
+    return _refcounts(grads, i) == _ALONE
+
+
+def _sum_into(buf: list, nr: int, g, create_graph: bool) -> None:
+    """``buf[nr] += g`` for a gradient arriving at a node. Without create_graph, into the gradient
+    already there when only the engine holds it (one allocation per slot, not one per addition);
+    with create_graph every sum is a graph op."""
+    if buf[nr] is None:
         buf[nr] = g
-    elif owned is None or cur._data.shape != g._data.shape or cur._data.dtype != g._data.dtype or \
-            not cur._data.ndim:  # (0-d arrays add up to NumPy scalars)
-        buf[nr] = cur + g
-    elif key in owned:
-        cur._data += g._data
+    elif not create_graph and _sole_owner(buf, nr) and buf[nr]._data.shape == g._data.shape and \
+            buf[nr]._data.dtype == g._data.dtype:
+        buf[nr]._data += g._data
     else:
-        buf[nr] = Tensor._make(cur._data + g._data)
-        owned.add(key)
+        buf[nr] = buf[nr] + g
 
 
 def _zeros_for(node, i):
@@ -45,12 +63,18 @@ def _zeros_for(node, i):
     return Tensor._make(backend.xp_for_device(dev).zeros(shape, dtype=dtype))
 
 
+def _run_hooks(hooks, grads: list, nr: int) -> None:
+    """Call each hook on ``grads[nr]``; a returned tensor replaces it."""
+    for hook in hooks:
+        out = hook(grads[nr])
+        if out is not None:
+            grads[nr] = out
+
+
 def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inputs=None,
                  allow_unused: bool = True):
     """Propagate ``grad_roots`` from ``roots``. With ``inputs`` return their gradients
     (and leave ``.grad`` untouched); otherwise accumulate into leaves' ``.grad``."""
-    from .function import _grad_edge
-
     captured: dict = {}
     targets = []
     if inputs is not None:
@@ -63,26 +87,25 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
 
     # 1. dependency counts over the reachable graph (iterative DFS)
     deps: dict[int, int] = {}
-    nodes: dict[int, object] = {}
     stack = []
     for r in roots:
         if r.grad_fn is not None:
             stack.append(r.grad_fn)
         elif r.requires_grad:
             stack.append(_grad_edge(r)[0])
-    for n in stack:
-        nodes[id(n)] = n
-    seen = set(id(n) for n in stack)
+    nodes = {id(n): n for n in stack}
     while stack:
-        n = stack.pop()
-        for nxt, _ in n.next_functions:
+        for nxt, _ in stack.pop().next_functions:
             if nxt is None:
                 continue
-            deps[id(nxt)] = deps.get(id(nxt), 0) + 1
-            if id(nxt) not in seen:
-                seen.add(id(nxt))
-                nodes[id(nxt)] = nxt
-                stack.append(nxt)
+            key = id(nxt)
+            if key in deps:
+                deps[key] += 1
+            else:
+                deps[key] = 1
+                if key not in nodes:
+                    nodes[key] = nxt
+                    stack.append(nxt)
 
     # 2. seed
     buffers: dict[int, list] = {}
@@ -96,27 +119,21 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
         buf = buffers.setdefault(id(node), [None] * _num_outputs(node))
         buf[nr] = _add(buf[nr], g)
     ready = [n for n in (nodes[k] for k in list(buffers)) if deps.get(id(n), 0) == 0]
-    ready_ids = set(id(n) for n in ready)
+    ready_ids = {id(n) for n in ready}
 
+    # 3. run the nodes
     check_nan = anomaly.is_anomaly_enabled()
     prof = function._profiler  # ember.profiler: records each node's backward when active
-    owned = None if create_graph else set()  # (id(node), nr) of sums only the engine holds
     finished = []
     with grad_mode.set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
             grads = buffers.pop(id(node), None) or [None] * _num_outputs(node)
-            # a leaf may take an engine-made sum as its .grad without a copy (not if hooks see it)
-            steal = bool(owned) and (id(node), 0) in owned and not node.pre_hooks and not capture_keys
-            if owned:
-                for nr in range(len(grads)):
-                    owned.discard((id(node), nr))
             for nr, hooks in node.pre_hooks.items():
-                # retain_grad() sees the gradient after every user hook, as in PyTorch
-                for hook in sorted(hooks, key=lambda h: getattr(h, "retains_grad", False)):
-                    out = hook(grads[nr]) if grads[nr] is not None else None
-                    if out is not None:
-                        grads[nr] = out
+                if grads[nr] is not None:
+                    # retain_grad() sees the gradient after every user hook, as in PyTorch
+                    hooks = sorted(hooks, key=lambda h: getattr(h, "retains_grad", False))
+                    _run_hooks(hooks, grads, nr)
             if capture_keys:
                 for nr in range(len(grads)):
                     if (id(node), nr) in capture_keys:
@@ -125,38 +142,17 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
                 if inputs is None and grads[0] is not None:
                     if prof is not None:
                         token = prof.push("AccumulateGrad", "backward", grads)
-                    _accumulate(node.variable, grads[0], create_graph, steal)
+                    accumulate_grad(node.variable, grads, create_graph)
                     if prof is not None:
                         prof.pop(token)
                 continue
-            if all(g is None for g in grads):
-                in_grads = (None,) * len(node.next_functions)
-            else:
-                grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
-                if prof is not None:
-                    token = prof.push(node.name(), "backward", grads)
-                in_grads = node.apply(grads)
-                if prof is not None:
-                    prof.pop(token)
-                if check_nan:
-                    _check_nan(node, in_grads)
-                for hook in node.hooks:
-                    hook(in_grads, grads)
             if not retain_graph:
                 # released after the walk: a later node may still read this one's inputs as its outputs
                 finished.append(node)
-            for (nxt, nr), g in zip(node.next_functions, in_grads):
-                if nxt is None:
-                    continue
-                if g is not None:
-                    buf = buffers.get(id(nxt))
-                    if buf is None:
-                        buf = buffers[id(nxt)] = [None] * _num_outputs(nxt)
-                    _sum_into(buf, nr, g, (id(nxt), nr), owned)
-                deps[id(nxt)] -= 1
-                if deps[id(nxt)] == 0 and id(nxt) not in ready_ids:
-                    ready_ids.add(id(nxt))
-                    ready.append(nxt)
+            # straight from _apply to _send: a local variable here would keep the gradients
+            # referenced, and _sole_owner would then copy them
+            _send(node, _apply(node, grads, prof, check_nan), buffers, deps, ready, ready_ids,
+                  create_graph)
 
     for node in finished:
         node.release()
@@ -169,25 +165,63 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
     return None
 
 
+def _apply(node, grads: list, prof, check_nan: bool) -> tuple:
+    """The gradients ``node`` sends to its inputs (its missing output gradients taken as zeros)."""
+    if all(g is None for g in grads):
+        return (None,) * len(node.next_functions)
+    for i, g in enumerate(grads):
+        if g is None:
+            grads[i] = _zeros_for(node, i)
+    if prof is not None:
+        token = prof.push(node.name(), "backward", grads)
+    in_grads = node.apply(grads)
+    if prof is not None:
+        prof.pop(token)
+    if check_nan:
+        _check_nan(node, in_grads)
+    for hook in node.hooks:
+        hook(in_grads, grads)
+    return in_grads
+
+
+def _send(node, in_grads: tuple, buffers: dict, deps: dict, ready: list, ready_ids: set,
+          create_graph: bool) -> None:
+    """Add ``node``'s input gradients into the buffers of the nodes they flow to; a node whose
+    consumers have all sent theirs becomes ready."""
+    for (nxt, nr), g in zip(node.next_functions, in_grads):
+        if nxt is None:
+            continue
+        key = id(nxt)
+        if g is not None:
+            buf = buffers.get(key)
+            if buf is None:
+                buf = buffers[key] = [None] * _num_outputs(nxt)
+            _sum_into(buf, nr, g, create_graph)
+        deps[key] -= 1
+        if deps[key] == 0 and key not in ready_ids:
+            ready_ids.add(key)
+            ready.append(nxt)
+
+
 def _num_outputs(node) -> int:
     return 1 if isinstance(node, AccumulateGrad) else node.num_outputs
 
 
-def _accumulate(t, g, create_graph: bool, steal: bool = False) -> None:
-    """Add ``g`` into the leaf ``t``'s ``.grad``; ``steal``: ``g`` is an engine-made sum that
-    nothing else holds, so it can become ``.grad`` without a copy."""
-    for hook in t._hooks or ():
-        out = hook(g)
-        if out is not None:
-            g, steal = out, False
-    if not create_graph:
-        g = g.detach()
-    if g.shape != t.shape:
+def accumulate_grad(t, grads: list, create_graph: bool) -> None:
+    """Add ``grads[0]`` into the leaf ``t``'s ``.grad``: in place into an existing ``.grad``
+    (without create_graph); as the new ``.grad`` itself when only the engine holds it; else a copy,
+    so that ``.grad`` never shares memory with a tensor the user can still see."""
+    if t._hooks:
+        _run_hooks(t._hooks, grads, 0)
+    sole = _sole_owner(grads, 0)  # (before any local variable refers to the gradient)
+    g = grads[0]
+    if g._data.shape != t._data.shape:
         raise RuntimeError(f"internal error: gradient shape {tuple(g.shape)} does not match "
                            f"tensor shape {tuple(t.shape)}")
+    if not create_graph and g.requires_grad:
+        g = g.detach()
     if t.grad is None:
-        # own the memory: a gradient may alias an array that other code still holds
-        t.grad = g if create_graph or steal else g.clone()
+        t.grad = g if sole and g._data.flags.c_contiguous else g.clone()  # C order, as a copy
     elif create_graph:
         t.grad = t.grad + g
     else:
@@ -202,3 +236,5 @@ def _check_nan(node, in_grads) -> None:
 
 
 from ..tensor import Tensor  # (at the end: ember.tensor imports this package)
+
+_ALONE = _refcounts([Tensor._make(np.empty(1))], 0)  # what _sole_owner expects

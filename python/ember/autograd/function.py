@@ -25,20 +25,20 @@ _profiler = None
 class Context:
     """What ``forward`` leaves for ``backward`` (PyTorch's ``ctx``)."""
 
-    def __init__(self) -> None:
-        self.saved_tensors: tuple = ()
-        self.needs_input_grad: tuple = ()
-        self.inputs: tuple = ()  # the forward arguments, Tensors kept as Tensors
-        self._outputs: tuple = ()
-        self.materialize_grads = True
-        self._non_differentiable: set = set()
-        self.versions: tuple = ()
+    # Defaults as class attributes: every op call makes a context, so creating one sets nothing.
+    saved_tensors: tuple = ()
+    needs_input_grad: tuple = ()
+    inputs: tuple = ()  # the forward arguments, Tensors kept as Tensors
+    _outputs: tuple = ()  # (weakref, version) per output
+    materialize_grads = True
+    _non_differentiable: frozenset = frozenset()
+    versions: tuple = ()  # per input: its version when saved (None: backward does not read it)
 
     def save_for_backward(self, *tensors) -> None:
         self.saved_tensors = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
-        self._non_differentiable.update(id(t) for t in tensors)
+        self._non_differentiable = self._non_differentiable | {id(t) for t in tensors}
 
     def mark_dirty(self, *tensors) -> None:  # accepted for PyTorch compatibility
         pass
@@ -66,14 +66,17 @@ class Node:
     __slots__ = ("fn", "ctx", "next_functions", "pre_hooks", "hooks", "stack", "num_outputs",
                  "output_meta", "__weakref__")
 
-    def __init__(self, fn, ctx, next_functions, output_meta) -> None:
+    def __init__(self, fn, ctx, next_functions, outputs) -> None:
         self.fn = fn
         self.ctx = ctx
         self.next_functions = next_functions  # tuple of (Node | None, input_nr)
         self.pre_hooks: dict[int, list] = {}  # output_nr -> hooks registered on that output
         self.hooks: list = []
-        self.num_outputs = len(output_meta)
-        self.output_meta = output_meta  # (shape, dtype, device) per output, to make zero grads
+        self.num_outputs = len(outputs)
+        # (shape, dtype, device) per output, to make zero gradients for the outputs that got none;
+        # a one-output node runs only when its output got a gradient, so it keeps none
+        self.output_meta = None if len(outputs) == 1 else tuple(
+            [(o._data.shape, o._data.dtype, o.device) if o is not None else None for o in outputs])
         self.stack = "".join(traceback.format_stack(limit=12)[:-3]) if anomaly.is_anomaly_enabled() else None
 
     def name(self) -> str:
@@ -127,10 +130,14 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+_NO_EDGE = (None, 0)  # the edge of an argument that takes no gradient
+_NO_OUTPUT = (lambda: None, 0)  # ctx._outputs entry of a None output
+
+
 def _grad_edge(t):
     """The (node, input_nr) an input tensor's gradient should flow to."""
     if not t.requires_grad:
-        return (None, 0)
+        return _NO_EDGE
     if t.grad_fn is not None:
         return (t.grad_fn, t._output_nr)
     acc = t._accumulator() if t._accumulator is not None else None
@@ -174,22 +181,20 @@ class Function:
                 raw = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args],
                                   **attrs)
         single = not isinstance(raw, tuple)
-        outs = (_wrap(raw),) if single else tuple([_wrap(r) for r in raw])
+        outs = (_wrap(raw),) if single else tuple([_wrap(r) for r in raw])  # Tensors and Nones
         if record:
             ctx.inputs = args
             if cls.needs_input_values:
                 ctx.versions = tuple([a._version if isinstance(a, Tensor) else None for a in args])
-            edges = tuple([_grad_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args])
-            meta = tuple([(o.shape, o._data.dtype, o.device) if isinstance(o, Tensor) else None
-                          for o in outs])
-            node = Node(cls, ctx, edges, meta)
+            edges = tuple([_grad_edge(a) if isinstance(a, Tensor) else _NO_EDGE for a in args])
+            node = Node(cls, ctx, edges, outs)
+            non_differentiable = ctx._non_differentiable
             for i, o in enumerate(outs):
-                if isinstance(o, Tensor) and id(o) not in ctx._non_differentiable and \
-                        o._data.dtype.kind == "f":
+                if o is not None and o._data.dtype.kind == "f" and id(o) not in non_differentiable:
                     o.requires_grad = True
                     o.grad_fn = node
                     o._output_nr = i
-            ctx._outputs = tuple([(weakref.ref(o), o._version) if isinstance(o, Tensor) else (lambda: None, 0)
+            ctx._outputs = tuple([(weakref.ref(o), o._version) if o is not None else _NO_OUTPUT
                                   for o in outs])
         if prof is not None:
             prof.pop(token)
@@ -217,8 +222,8 @@ def _wrap(r):
         return r.detach() if r.requires_grad else r
     if r is None:
         return r
-    if not hasattr(r, "__array_interface__") and not hasattr(r, "__cuda_array_interface__") or \
-            isinstance(r, np.generic):
+    if isinstance(r, np.generic) or not (hasattr(r, "__array_interface__") or
+                                         hasattr(r, "__cuda_array_interface__")):
         r = np.asarray(r)  # reductions may hand back NumPy scalars
     return Tensor._make(r)
 

@@ -40,10 +40,10 @@ def float_inputs(op: str, *tensors):
     check_same_device(*present)
     first = present[0]
     for t in present:
-        if not t.is_floating_point():
+        if t._data.dtype.kind != "f":
             raise RuntimeError(f"{op}: expected floating-point tensors, but got a tensor of dtype "
                                f"{t.dtype.name} (convert it with .float())")
-        if t.dtype is not first.dtype:
+        if t._data.dtype != first._data.dtype:
             raise RuntimeError(f"{op}: expected all tensors to have the same dtype, but got "
                                f"{first.dtype.name} and {t.dtype.name}")
     result = first.dtype
@@ -53,7 +53,7 @@ def float_inputs(op: str, *tensors):
 
 
 def cast_back(out: Tensor, dtype) -> Tensor:
-    return out if out.dtype is dtype else out.to(dtype)
+    return out if out._data.dtype == dtype.np else out.to(dtype)
 
 
 def contiguous(a):

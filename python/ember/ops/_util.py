@@ -27,9 +27,16 @@ def is_scalar(v) -> bool:
 def result_dtype(*args) -> np.dtype:
     """PyTorch promotion: tensors decide among themselves; a Python scalar (or 0-d tensor) only
     lifts the category (bool < int < float), landing on the default dtype of that category."""
-    if len(args) == 2 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor) and \
-            args[0]._data.dtype == args[1]._data.dtype:
-        return args[0]._data.dtype  # the common case, and nothing to promote: skip the general rule
+    if len(args) == 2:  # the common cases, with nothing to promote: skip the general rule
+        a, b = args
+        if isinstance(a, Tensor):
+            if isinstance(b, Tensor):
+                if a._data.dtype == b._data.dtype:
+                    return a._data.dtype
+            elif a._data.dtype.kind == "f" and isinstance(b, (int, float)):
+                return a._data.dtype  # a Python number never lifts a float tensor
+        elif isinstance(b, Tensor) and b._data.dtype.kind == "f" and isinstance(a, (int, float)):
+            return b._data.dtype
     tensor_dtypes = [a._data.dtype for a in args if isinstance(a, Tensor) and a.ndim > 0]
     zero_dim = [a._data.dtype for a in args if isinstance(a, Tensor) and a.ndim == 0]
     scalars = [a for a in args if not isinstance(a, Tensor) and a is not None]
@@ -100,7 +107,7 @@ def arr_of(v, dtype, like_arr):
         if backend.is_cuda_array(like_arr) and not backend.is_cuda_array(a):
             a = backend.xp_of(like_arr).asarray(a)
         return a.astype(dtype, copy=False)
-    if isinstance(v, (numbers.Number, np.generic)):
+    if isinstance(v, (float, int, numbers.Number, np.generic)):  # (the built-in types first: fast)
         return np.dtype(dtype).type(v)
     a = np.asarray(v, dtype=dtype)
     return backend.xp_of(like_arr).asarray(a) if backend.is_cuda_array(like_arr) else a

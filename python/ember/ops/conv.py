@@ -16,6 +16,8 @@ grouped convolution / transposed convolution with one-hot weights, so they are d
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import backend
@@ -39,46 +41,59 @@ __all__ = [
 
 # ---- linear ------------------------------------------------------------------------------------
 class _Linear(Op):
-    """y (M, out) = x (M, in) @ W^T (in, out) + b, one GEMM with the bias as its epilogue."""
+    """y (*, out) = x (*, in) @ W^T (in, out) + b: one GEMM over the rows of x's leading dimensions
+    (folded by a view: x is a matrix or C-contiguous), with the bias as its epilogue."""
 
     @staticmethod
     def forward(ctx, x, w, b):
         # W^T is a transposed view: the GEMM reads it with its transpose flag, no copy
-        return gemm_arrays(x, w.T, bias=None if b is None else contiguous(b))
+        y = gemm_arrays(x.reshape(math.prod(x.shape[:-1]), x.shape[-1]), w.T,
+                        bias=None if b is None else contiguous(b))
+        return y.reshape(x.shape[:-1] + (w.shape[0],))
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.inputs[:2]
-        gx = matmul(g, w) if ctx.needs_input_grad[0] else None
-        gw = matmul(g.mT, x) if ctx.needs_input_grad[1] else None
-        gb = g.sum(0) if ctx.needs_input_grad[2] else None
+        g2 = _rows(g)
+        gx = matmul(g2, w).reshape(x.shape) if ctx.needs_input_grad[0] else None
+        gw = matmul(g2.mT, _rows(x)) if ctx.needs_input_grad[1] else None
+        gb = g2.sum(0) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
+
+
+def _rows(t: Tensor) -> Tensor:
+    """(*, n) -> (rows, n), a matrix as it is."""
+    shape = t._data.shape
+    return t if len(shape) == 2 else t.reshape(math.prod(shape[:-1]), shape[-1])
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b. input (*, in_features), weight (out_features, in_features), bias
     (out_features,) -> (*, out_features); any number of leading dimensions (also none)."""
-    if weight.ndim != 2 and not (weight.ndim == 1 and input.ndim >= 1):
-        raise RuntimeError(f"linear: expected a 2-D weight, but got weight of size {list(weight.shape)}")
-    if input.ndim == 0:
+    in_shape, w_shape = input._data.shape, weight._data.shape
+    if len(w_shape) != 2 and not (len(w_shape) == 1 and in_shape):
+        raise RuntimeError(f"linear: expected a 2-D weight, but got weight of size {list(w_shape)}")
+    if not in_shape:
         raise RuntimeError("linear: input must have at least 1 dimension, got a 0-d tensor")
-    w2 = weight if weight.ndim == 2 else weight.unsqueeze(0)
-    if input.shape[-1] != w2.shape[1]:
-        rows = int(np.prod(input.shape[:-1])) if input.ndim > 1 else 1
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
-                           f"{w2.shape[1]}x{w2.shape[0]})")
-    if bias is not None and bias.numel() not in (1, w2.shape[0]):
+    w2 = weight if len(w_shape) == 2 else weight.unsqueeze(0)
+    out_features, in_features = w2._data.shape
+    if in_shape[-1] != in_features:
+        rows = int(np.prod(in_shape[:-1])) if len(in_shape) > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{in_shape[-1]} and "
+                           f"{in_features}x{out_features})")
+    if bias is not None and bias._data.size not in (1, out_features):
         raise RuntimeError(f"linear: bias of size {list(bias.shape)} does not match the "
-                           f"{w2.shape[0]} output features")
-    if input.dtype is not weight.dtype:
+                           f"{out_features} output features")
+    if input._data.dtype != weight._data.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {short_name(input)} and "
                            f"{short_name(weight)}")
     (x, w, b), dtype = float_inputs("linear", input, w2, bias)
-    if b is not None and tuple(b.shape) != (w.shape[0],):
-        b = b.reshape(-1).expand(w.shape[0]).contiguous()
-    lead = tuple(x.shape[:-1])
-    y = _Linear.apply(x.reshape(-1, x.shape[-1]), w, b).reshape(lead + (w.shape[0],))
-    if weight.ndim == 1:
+    if b is not None and b._data.shape != (out_features,):
+        b = b.reshape(-1).expand(out_features).contiguous()
+    if x._data.ndim > 2:
+        x = x.contiguous()  # (a no-op when it is already) so that _Linear folds it by a view
+    y = _Linear.apply(x, w, b)
+    if len(w_shape) == 1:
         y = y.squeeze(-1)
     return cast_back(y, dtype)
 

@@ -46,6 +46,25 @@ def _index_add_at(xp, target, idx, values):
         cupyx.scatter_add(target, idx, values)
 
 
+def _index_add_along(xp, target, dim: int, index, values) -> None:
+    """target.index_add_(dim, index, values): slice i of ``values`` along ``dim`` is added to
+    slice index[i] of ``target``; repeated indices accumulate. On the CPU the slices of each index
+    are summed first (a stable sort keeps them in order, then np.add.reduceat): several times
+    faster than np.add.at, which scatters one element at a time (embedding backward)."""
+    if xp is not np or index.ndim != 1 or not index.size:
+        idx = [slice(None)] * target.ndim
+        idx[dim] = index
+        _index_add_at(xp, target, tuple(idx), values)
+        return
+    index = np.where(index < 0, index + target.shape[dim], index)  # one key per row
+    order = np.argsort(index, kind="stable")
+    keys = index[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    idx = [slice(None)] * target.ndim
+    idx[dim] = keys[starts]
+    target[tuple(idx)] += np.add.reduceat(np.take(values, order, axis=dim), starts, axis=dim)
+
+
 class GetItem(Op):
     needs_input_values = False
 
@@ -357,11 +376,8 @@ class IndexAdd(Op):
     @staticmethod
     def forward(ctx, x, index, src, dim, alpha):
         ctx.dim, ctx.alpha = dim, alpha
-        xp = backend.xp_of(x)
         out = x.copy()
-        idx = [slice(None)] * x.ndim
-        idx[dim] = index
-        _index_add_at(xp, out, tuple(idx), src * alpha if alpha != 1 else src)
+        _index_add_along(backend.xp_of(x), out, dim, index, src * alpha if alpha != 1 else src)
         return out
 
     @staticmethod

@@ -3,9 +3,12 @@
 copied. Other dtypes fall back to the array module's matmul."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import backend
+from .._dtype import from_numpy_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._util import check_same_device, result_dtype, sum_to
@@ -26,19 +29,19 @@ def _as_operand(x):
 
 def _batched_operand(x, batch_shape, xp):
     """3-D (or 2-D, broadcast over the batch) view of ``x`` for the GEMM's strided batch."""
-    nb = int(np.prod(batch_shape)) if batch_shape else 1
     xb = x.shape[:-2]
-    if (int(np.prod(xb)) if xb else 1) == 1:
+    if math.prod(xb) == 1:
         return x.reshape(x.shape[-2:])  # one matrix shared by every batch entry (stride 0)
-    if tuple(xb) != tuple(batch_shape):
-        x = xp.ascontiguousarray(xp.broadcast_to(x, tuple(batch_shape) + x.shape[-2:]))
-    return x.reshape((nb,) + x.shape[-2:])
+    if xb != batch_shape:
+        x = xp.ascontiguousarray(xp.broadcast_to(x, batch_shape + x.shape[-2:]))
+    return x.reshape((math.prod(batch_shape),) + x.shape[-2:])
 
 
 def gemm_arrays(a, b, bias=None, activation: str = "none"):
     """a @ b (+ bias over the last dim, activation) on raw arrays, batched by broadcasting."""
     xp = backend.xp_of(a)
-    batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    batch_shape = a.shape[:-2] if a.shape[:-2] == b.shape[:-2] else \
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     M, K, N = a.shape[-2], a.shape[-1], b.shape[-1]
     if a.dtype.kind != "f" or a.dtype.itemsize < 4 or min(M, N, K) == 0:
         out = xp.matmul(a, b)
@@ -47,8 +50,10 @@ def gemm_arrays(a, b, bias=None, activation: str = "none"):
         return _activate(xp, out, activation)
     a3 = _batched_operand(a, batch_shape, xp)
     b3 = _batched_operand(b, batch_shape, xp)
-    nb = int(np.prod(batch_shape)) if batch_shape else 1
-    c = xp.empty(((nb,) if (a3.ndim == 3 or b3.ndim == 3) else ()) + (M, N), dtype=a.dtype)
+    # the result owns its memory (the engine can then reuse a gradient buffer); the kernel writes
+    # through a 3-D (batched) or 2-D view
+    out = xp.empty(batch_shape + (M, N), dtype=a.dtype)
+    c = out.reshape((math.prod(batch_shape), M, N) if a3.ndim == 3 or b3.ndim == 3 else (M, N))
     a_op, ta = _as_operand(a3)
     b_op, tb = _as_operand(b3)
     if a_op.ndim == 3 and a_op.shape[0] > 1 and a_op.strides[0] % a_op.itemsize:
@@ -58,7 +63,7 @@ def gemm_arrays(a, b, bias=None, activation: str = "none"):
     if a.dtype == np.float32 and kernels is not backend._C and _tf32_allowed():
         gemm = kernels.gemm_tf32  # tensor cores, 10-bit mantissa inputs: opt-in as in PyTorch
     gemm(a_op, b_op, c, ta, tb, 1.0, 0.0, bias, False, activation)
-    return c.reshape(tuple(batch_shape) + (M, N))
+    return out
 
 
 def _tf32_allowed() -> bool:
@@ -90,26 +95,22 @@ class Matmul(Op):
 
 def matmul(input, other):
     check_same_device(input, other)
-    if input.ndim == 0 or other.ndim == 0:
+    sa, sb = input._data.shape, other._data.shape
+    if not sa or not sb:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
-                           f"{input.ndim}D and {other.ndim}D")
-    ka = input.shape[-1]
-    kb = other.shape[-2] if other.ndim > 1 else other.shape[0]
+                           f"{len(sa)}D and {len(sb)}D")
+    ka = sa[-1]
+    kb = sb[-2] if len(sb) > 1 else sb[0]
     if ka != kb:
-        sa = f"{input.shape[-2] if input.ndim > 1 else 1}x{ka}"
-        sb = f"{kb}x{other.shape[-1] if other.ndim > 1 else 1}"
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+        rows, cols = sa[-2] if len(sa) > 1 else 1, sb[-1] if len(sb) > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{ka} and {kb}x{cols})")
     dt = result_dtype(input, other)
-    from .._dtype import from_numpy_dtype
-
     a = input if input._data.dtype == dt else input.to(from_numpy_dtype(dt))
     b = other if other._data.dtype == dt else other.to(from_numpy_dtype(dt))
-    a2 = a.unsqueeze(0) if a.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-    out = Matmul.apply(a2, b2)
-    if a.ndim == 1:
+    out = Matmul.apply(a.unsqueeze(0) if len(sa) == 1 else a, b.unsqueeze(-1) if len(sb) == 1 else b)
+    if len(sa) == 1:
         out = out.squeeze(-2)
-    if b.ndim == 1:
+    if len(sb) == 1:
         out = out.squeeze(-1)
     return out
 

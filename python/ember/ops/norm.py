@@ -265,9 +265,12 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     d = 1
     for s in shape:
         d *= s
-    out = _LayerNorm.apply(x.reshape(-1, d), None if w is None else w.reshape(d),
-                           None if b is None else b.reshape(d), float(eps))
-    return cast_back(out.reshape(input.shape), dtype)
+    # a matrix and vectors go in as they are (a reshape of a tensor that requires grad is a node)
+    x2 = x if x._data.ndim == 2 and k == 1 else x.reshape(-1, d)
+    if k > 1:
+        w, b = (None if t is None else t.reshape(d) for t in (w, b))
+    out = _LayerNorm.apply(x2, w, b, float(eps))
+    return cast_back(out if x2 is x else out.reshape(input.shape), dtype)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,

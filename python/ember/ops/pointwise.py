@@ -9,6 +9,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Op
 from ..tensor import Tensor
+from ._nnutil import contiguous
 from ._util import arr_of, check_same_device, float_dtype, result_dtype, sum_to, to_tensor
 
 
@@ -101,23 +102,28 @@ class Pow(Op):
 
 
 def _binary(op, a, b, *, float_result=False, **attrs):
+    a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not a_is_tensor and not b_is_tensor:
+        raise TypeError("expected at least one Tensor argument")
     check_same_device(a, b)
     dt = float_dtype(a, b) if float_result else result_dtype(a, b)
-    ref = (a if isinstance(a, Tensor) else b)._data
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError("expected at least one Tensor argument")
-    # Tensors keep their identity (autograd needs them); other arguments become raw values.
-    aa = a if isinstance(a, Tensor) and a._data.dtype == dt else (
-        a.to(_np_to_ember(dt)) if isinstance(a, Tensor) else arr_of(a, dt, ref))
-    bb = b if isinstance(b, Tensor) and b._data.dtype == dt else (
-        b.to(_np_to_ember(dt)) if isinstance(b, Tensor) else arr_of(b, dt, ref))
-    if isinstance(aa, Tensor) and isinstance(bb, Tensor) and aa.is_cuda != bb.is_cuda:
+    ref = (a if a_is_tensor else b)._data
+    aa, bb = _operand(a, dt, ref), _operand(b, dt, ref)
+    if a_is_tensor and b_is_tensor and aa.is_cuda != bb.is_cuda:
         # 0-d CPU tensors may meet CUDA tensors, as in PyTorch
         if aa.ndim == 0 and not aa.is_cuda:
             aa = aa.to(bb.device)
         elif bb.ndim == 0 and not bb.is_cuda:
             bb = bb.to(aa.device)
     return op.apply(aa, bb, **attrs)
+
+
+def _operand(v, dt, ref):
+    """A Tensor argument in dtype ``dt``, itself when it has that dtype (autograd needs its
+    identity); any other argument as a raw value."""
+    if isinstance(v, Tensor):
+        return v if v._data.dtype == dt else v.to(_np_to_ember(dt))
+    return arr_of(v, dt, ref)
 
 
 def _np_to_ember(dt):
@@ -249,22 +255,42 @@ sigmoid = _unary("Sigmoid", lambda xp, x: _sigmoid_array(xp, x), lambda g, x, y:
 erf = _unary("Erf", _erf_array, lambda g, x, y: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
 abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda g, x, y: g * sign(x), float_only=False)  # noqa: A001
 neg = _unary("Neg", lambda xp, x: -x, lambda g, x, y: -g, float_only=False)
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _relu_array(xp, x):
+    """max(x, 0), NaN kept: the relu_forward kernel (one multithreaded pass) for float32/64
+    arrays (a 0-d tensor may hold a NumPy scalar, which is not one)."""
+    if x.dtype not in _KERNEL_DTYPES or x.ndim == 0:
+        return xp.maximum(x, 0).astype(x.dtype, copy=False)
+    out = xp.empty(x.shape, dtype=x.dtype)
+    if out.size:
+        backend.kernels_of(x).relu_forward(contiguous(x), out)
+    return out
+
+
 class _ReluGrad(Op):
-    """g where x > 0, else 0: ReLU's backward as one op and one pass over g (``g * (x > 0)`` as
-    Tensor ops is a comparison, a cast of the mask and a product). Linear in g, so its own
-    backward is itself."""
+    """g where ReLU's result y is not <= 0, else 0: PyTorch's threshold_backward(g, y, 0), a select
+    (NaN inputs pass g; an infinite g at a clipped position gives 0, not inf * 0), one kernel pass
+    for float32/64. Linear in g, so its own backward is itself."""
 
     @staticmethod
-    def forward(ctx, g, x):
-        return g * (x > 0)
+    def forward(ctx, g, y):
+        xp = backend.xp_of(g)
+        if g.dtype != y.dtype or g.dtype not in _KERNEL_DTYPES or y.ndim == 0:
+            return xp.where(y <= 0, xp.zeros((), dtype=g.dtype), g)
+        out = xp.empty(y.shape, dtype=g.dtype)
+        if out.size:
+            backend.kernels_of(g).relu_backward(contiguous(xp.broadcast_to(g, y.shape)), contiguous(y),
+                                                out)
+        return out
 
     @staticmethod
     def backward(ctx, gg):
         return _ReluGrad.apply(gg, ctx.inputs[1]), None
 
 
-relu = _unary("Relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
-              lambda g, x, y: _ReluGrad.apply(g, x), float_only=False)
+relu = _unary("Relu", _relu_array, lambda g, x, y: _ReluGrad.apply(g, y), float_only=False)
 sign = _unary("Sign", lambda xp, x: xp.sign(x), None, float_only=False, differentiable=False)
 floor = _unary("Floor", lambda xp, x: xp.floor(x), None, float_only=False, differentiable=False)
 ceil = _unary("Ceil", lambda xp, x: xp.ceil(x), None, float_only=False, differentiable=False)

@@ -1,10 +1,15 @@
-"""One time step of the recurrent cells, what nn.LSTM / nn.GRU / nn.RNN run per step.
+"""One time step of the recurrent cells: the functional cells (``lstm_cell``, ``gru_cell``,
+``rnn_tanh_cell``, ``rnn_relu_cell``) and the per-step functions nn.LSTM / nn.GRU / nn.RNN run.
 
 The gate matrix products are ``linear`` (GEMMs with the bias as epilogue, differentiable); the
 pointwise part between them runs the fused rnn_cell kernels (``lstm_cell_*``, ``gru_cell_*``).
 When the backward itself is recorded (``create_graph=True``) the cells' pointwise gradients are
 written with Tensor ops instead, so gradients of any order work. Gate order is PyTorch's:
 LSTM (i, f, g, o), GRU (r, z, n); weights w_ih (k H, I), w_hh (k H, H), biases (k H,).
+
+The recurrent layers compute the input projections ``gi = x W_ih^T + b_ih`` of all time steps in
+one GEMM, so their per-step functions (``lstm_step``, ``gru_step``, ``elman_step``) take ``gi``
+and do only ``h W_hh^T (+ b_hh)`` and the cell, with the same cell ops as the functional cells.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import cast_back, contiguous, float_inputs
-from .conv import linear
+from .conv import _Linear, linear
 from .creation import zeros
 from .shape import cat
 
@@ -21,40 +26,43 @@ __all__ = ["gru_cell", "lstm_cell", "rnn_relu_cell", "rnn_tanh_cell"]
 
 
 class _LSTMCell(Op):
-    """(h, c) from the pre-activation gates (B, 4H) and c_prev (B, H)."""
+    """(h, c) from the gate projections gi = x W_ih^T + b_ih, gh = h W_hh^T + b_hh (B, 4H) and
+    c_prev (B, H). It adds gi and gh itself (one array op, no graph node); both get the gates'
+    gradient."""
 
     @staticmethod
-    def forward(ctx, gates, c_prev):
-        xp = backend.xp_of(gates)
+    def forward(ctx, gi, gh, c_prev):
+        xp = backend.xp_of(gi)
+        gates = contiguous(gi + gh)
         b, h = c_prev.shape
         h_out = xp.empty((b, h), dtype=gates.dtype)
         c_out = xp.empty((b, h), dtype=gates.dtype)
         ctx.act = xp.empty(gates.shape, dtype=gates.dtype)
         ctx.c_out = c_out  # kept here: the caller may drop the c output (e.g. the last step's)
         if h_out.size:
-            backend.kernels_of(gates).lstm_cell_forward(contiguous(gates), contiguous(c_prev), h_out,
-                                                        c_out, ctx.act)
+            backend.kernels_of(gates).lstm_cell_forward(gates, contiguous(c_prev), h_out, c_out, ctx.act)
         return h_out, c_out
 
     @staticmethod
     def backward(ctx, grad_h, grad_c):
-        gates, c_prev = ctx.inputs
+        gi, gh, c_prev = ctx.inputs
         if grad_mode.is_grad_enabled():
-            i, f, g, o = gates.chunk(4, 1)
+            i, f, g, o = (gi + gh).chunk(4, 1)
             i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
             tanh_c = (f * c_prev + i * g).tanh()
             dc = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
             d_gates = cat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
                            grad_h * tanh_c * o * (1 - o)], 1)
-            return d_gates, dc * f
-        xp = backend.xp_of(gates._data)
-        d_gates = xp.empty(gates.shape, dtype=gates._data.dtype)
-        d_c_prev = xp.empty(c_prev.shape, dtype=gates._data.dtype)
+            return d_gates, d_gates, dc * f
+        xp = backend.xp_of(gi._data)
+        d_gates = xp.empty(gi.shape, dtype=gi._data.dtype)
+        d_c_prev = xp.empty(c_prev.shape, dtype=gi._data.dtype)
         if d_c_prev.size:
-            backend.kernels_of(gates._data).lstm_cell_backward(
+            backend.kernels_of(gi._data).lstm_cell_backward(
                 contiguous(grad_h._data), contiguous(grad_c._data), ctx.act, contiguous(c_prev._data),
                 ctx.c_out, d_gates, d_c_prev)
-        return Tensor._make(d_gates), Tensor._make(d_c_prev)
+        d_gates = Tensor._make(d_gates)
+        return d_gates, d_gates, Tensor._make(d_c_prev)
 
 
 class _GRUCell(Op):
@@ -129,8 +137,7 @@ def lstm_cell(input: Tensor, hx: Tensor | None, cx: Tensor | None, w_ih: Tensor,
     x, h, unbatched = _check_cell(input, hx, w_ih, w_hh, 4, "lstm_cell", w_hh.shape[1])
     _, c, _ = _check_cell(input, cx, w_ih, w_hh, 4, "lstm_cell", w_ih.shape[0] // 4)
     (x, h, c, w_ih, w_hh, b_ih, b_hh), dtype = float_inputs("lstm_cell", x, h, c, w_ih, w_hh, b_ih, b_hh)
-    gates = linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh)
-    h_out, c_out = _LSTMCell.apply(gates, c)
+    h_out, c_out = _LSTMCell.apply(linear(x, w_ih, b_ih), linear(h, w_hh, b_hh), c)
     if unbatched:
         h_out, c_out = h_out.squeeze(0), c_out.squeeze(0)
     return cast_back(h_out, dtype), cast_back(c_out, dtype)
@@ -149,9 +156,12 @@ def gru_cell(input: Tensor, hx: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih:
 
 def _elman(input, hx, w_ih, w_hh, b_ih, b_hh, name: str, relu: bool) -> Tensor:
     x, h, unbatched = _check_cell(input, hx, w_ih, w_hh, 1, name, w_ih.shape[0])
-    pre = linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh)
-    out = pre.relu() if relu else pre.tanh()
+    out = _elman_activation(linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh), relu)
     return out.squeeze(0) if unbatched else out
+
+
+def _elman_activation(pre: Tensor, relu: bool) -> Tensor:
+    return pre.relu() if relu else pre.tanh()
 
 
 def rnn_tanh_cell(input: Tensor, hx: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
@@ -165,3 +175,23 @@ def rnn_relu_cell(input: Tensor, hx: Tensor | None, w_ih: Tensor, w_hh: Tensor, 
                   b_hh: Tensor | None = None) -> Tensor:
     """One Elman RNN step with ReLU: h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
     return _elman(input, hx, w_ih, w_hh, b_ih, b_hh, "rnn_relu_cell", True)
+
+
+# ---- per-step functions of nn.LSTM / nn.GRU / nn.RNN ------------------------------------------------
+# gi (B, k H) is the step's rows of the input projection, h (B, H) (for an LSTM with projections
+# (B, P) and w_hh (4H, P)), c (B, H): 2-D float32/float64 tensors whose shapes and dtypes the
+# module has checked once, so the recurrent GEMM is the Linear op itself, without ``linear``'s
+# per-call checks and reshapes (on a (32, 256) state they cost more than the fused cell kernel).
+def lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple[Tensor, Tensor]:
+    """One LSTM step from the input gates gi -> (h, c), each (B, H)."""
+    return _LSTMCell.apply(gi, _Linear.apply(h, w_hh, b_hh), c)
+
+
+def gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    """One GRU step from the input gates gi -> h (B, H)."""
+    return _GRUCell.apply(gi, _Linear.apply(h, w_hh, b_hh), h)
+
+
+def elman_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
+    """One Elman RNN step from the input projection gi -> h (B, H), tanh or relu."""
+    return _elman_activation(gi + _Linear.apply(h, w_hh, b_hh), relu)

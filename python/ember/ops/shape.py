@@ -3,6 +3,8 @@ NumPy/PyTorch views; joins and splits (cat, stack, split), flip, repeat, pad, tr
 and the device/dtype moves (which are differentiable)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import backend
@@ -13,8 +15,8 @@ from ._util import check_same_device, result_dtype, wrap_dim
 
 def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+        shape = shape[0]
+    return tuple(map(int, shape))
 
 
 class Reshape(Op):
@@ -34,9 +36,12 @@ class Reshape(Op):
 
 
 def reshape(input, *shape):
-    shape = _shape_arg(shape)
-    if tuple(input.shape) == shape:
-        return input if not input.requires_grad else Reshape.apply(input, shape=shape)
+    return _reshape(input, _shape_arg(shape))
+
+
+def _reshape(input, shape: tuple):
+    if input._data.shape == shape and not input.requires_grad:
+        return input
     return Reshape.apply(input, shape=shape)
 
 
@@ -44,24 +49,23 @@ def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)) and hasattr(shape[0], "np"):
         return input.to(shape[0])  # view(dtype) reinterprets in PyTorch; a cast is the honest subset
     shape = _shape_arg(shape)
-    if not input._data.flags.c_contiguous and input.numel() > 1:
+    if not input._data.flags.c_contiguous and input._data.size > 1:
         try:
             # NumPy makes a copy when strides are incompatible; PyTorch raises, so we do too.
-            out = input._data.view()
-            out.shape = tuple(s if s != -1 else -1 for s in shape)
+            input._data.view().shape = shape
         except (AttributeError, ValueError):
             raise RuntimeError("view size is not compatible with input tensor's size and stride (at least "
                                "one dimension spans across two contiguous subspaces). Use .reshape(...) "
                                "instead.") from None
-    return reshape(input, *shape)
+    return _reshape(input, shape)
 
 
 def view_as(input, other):
-    return reshape(input, tuple(other.shape))
+    return _reshape(input, other._data.shape)
 
 
 def reshape_as(input, other):
-    return reshape(input, tuple(other.shape))
+    return _reshape(input, other._data.shape)
 
 
 class Permute(Op):
@@ -70,30 +74,34 @@ class Permute(Op):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return backend.xp_of(x).transpose(x, dims)
+        return x.transpose(dims)
 
     @staticmethod
     def backward(ctx, g):
-        return g.permute(tuple(np.argsort(ctx.dims)))
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return Permute.apply(g, dims=tuple(inverse))
 
 
 def permute(input, *dims):
     dims = _shape_arg(dims)
-    if len(dims) != input.ndim:
+    ndim = input._data.ndim
+    if len(dims) != ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
                            f"the length of the desired ordering of dimensions i.e. input.dim() = "
-                           f"{input.ndim} is not equal to len(dims) = {len(dims)}")
-    dims = tuple(wrap_dim(d, input.ndim) for d in dims)
-    return Permute.apply(input, dims=dims)
+                           f"{ndim} is not equal to len(dims) = {len(dims)}")
+    return Permute.apply(input, dims=tuple([wrap_dim(d, ndim) for d in dims]))
 
 
 def transpose(input, dim0: int, dim1: int):
-    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+    ndim = input._data.ndim
+    if ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
-    dims = list(range(input.ndim))
-    a, b = wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim)
+    dims = list(range(ndim))
+    a, b = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
     dims[a], dims[b] = dims[b], dims[a]
-    return permute(input, dims)
+    return Permute.apply(input, dims=tuple(dims))
 
 
 swapaxes = swapdims = transpose
@@ -171,38 +179,38 @@ def broadcast_shapes(*shapes):
 
 
 def squeeze(input, dim=None):
+    shape = input._data.shape
     if dim is None:
-        return reshape(input, tuple(s for s in input.shape if s != 1))
+        return _reshape(input, tuple([s for s in shape if s != 1]))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = {wrap_dim(d, input.ndim) for d in dims} if input.ndim else set()
-    return reshape(input, tuple(s for i, s in enumerate(input.shape) if not (i in dims and s == 1)))
+    dims = {wrap_dim(d, len(shape)) for d in dims} if shape else set()
+    return _reshape(input, tuple([s for i, s in enumerate(shape) if not (i in dims and s == 1)]))
 
 
 def unsqueeze(input, dim: int):
-    d = wrap_dim(dim, input.ndim + 1)
-    shape = list(input.shape)
-    shape.insert(d, 1)
-    return reshape(input, tuple(shape))
+    shape = input._data.shape
+    d = wrap_dim(dim, len(shape) + 1)
+    return _reshape(input, shape[:d] + (1,) + shape[d:])
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
-    if input.ndim == 0:
-        return reshape(input, (1,))
-    s, e = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
+    shape = input._data.shape
+    if not shape:
+        return _reshape(input, (1,))
+    s, e = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shape = tuple(input.shape[:s]) + (int(np.prod(input.shape[s:e + 1])),) + tuple(input.shape[e + 1:])
-    return reshape(input, shape)
+    return _reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
 def unflatten(input, dim: int, sizes):
-    d = wrap_dim(dim, input.ndim)
-    shape = tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1:])
-    return reshape(input, shape)
+    shape = input._data.shape
+    d = wrap_dim(dim, len(shape))
+    return reshape(input, shape[:d] + tuple(sizes) + shape[d + 1:])
 
 
 def ravel(input):
-    return reshape(input, (-1,))
+    return _reshape(input, (-1,))
 
 
 class Contiguous(Op):
@@ -347,7 +355,31 @@ def narrow(input, dim: int, start: int, length: int):
     return input[tuple(sl)]
 
 
+class Split(Op):
+    """Consecutive pieces of x along ``dim`` (views), as one op: its backward concatenates the
+    pieces' gradients (zeros for pieces that got none), where one slice per piece would each
+    scatter into a zero tensor of the full size (O(pieces * size) for an RNN's per-step rows)."""
+
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes):
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        out, start = [], 0
+        for s in sizes:
+            out.append(x[lead + (slice(start, start + s),)])
+            start += s
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(grads, ctx.dim)
+
+
 def split(tensor, split_size_or_sections, dim: int = 0):
+    """Pieces of ``split_size_or_sections`` (an int: equal pieces, the last smaller) along ``dim``,
+    as views."""
     d = wrap_dim(dim, tensor.ndim)
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -360,11 +392,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
         if builtins_sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                                f"size at dimension {d}), but got split_sizes={sizes}")
-    out, start = [], 0
-    for s in sizes:
-        out.append(narrow(tensor, d, start, s))
-        start += s
-    return tuple(out)
+    return Split.apply(tensor, dim=d, sizes=tuple(sizes))
 
 
 def builtins_sum(xs):

@@ -104,30 +104,37 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 
 # ---- cross-entropy with class indices ------------------------------------------------------------
 class _CrossEntropy(Op):
-    """Per-row loss (M,) of logits (M, C) against int64 class indices (M,) (raw array), with class
-    weights (C,) or None (constants), ignore_index and label smoothing."""
+    """Loss of logits (M, C) against int64 class indices (M,) (raw array), with class weights (C,)
+    or None (constants), ignore_index and label smoothing: per row (M,) when ``divisor`` is None,
+    else the rows' sum divided by ``divisor`` (0-d; the reductions 'sum' and 'mean' in the op:
+    no separate sum and division nodes)."""
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, label_smoothing):
+    def forward(ctx, x, target, weight, ignore_index, label_smoothing, divisor):
         xp = backend.xp_of(x)
         ctx.lse = xp.empty((x.shape[0],), dtype=x.dtype)
         loss = xp.empty((x.shape[0],), dtype=x.dtype)
         if x.shape[0]:
             backend.kernels_of(x).cross_entropy_forward(contiguous(x), target, weight, ignore_index,
                                                         label_smoothing, loss, ctx.lse)
-        return loss
+        if divisor is None:
+            return loss
+        with np.errstate(invalid="ignore"):  # every target ignored: 0 / 0 = nan, as PyTorch
+            return xp.asarray(loss.sum() / x.dtype.type(divisor))
 
     @staticmethod
     def backward(ctx, g):
-        x, target, weight, ignore_index, ls = ctx.inputs
+        x, target, weight, ignore_index, ls, divisor = ctx.inputs
+        if divisor is not None:
+            g = (g / divisor).expand(x.shape[0])  # each row's share of the reduced loss
         if grad_mode.is_grad_enabled():
-            return _cross_entropy_grad(x, g, target, weight, ignore_index, ls), None, None, None, None
+            return (_cross_entropy_grad(x, g, target, weight, ignore_index, ls),) + (None,) * 5
         gx = backend.xp_of(x._data).empty(x.shape, dtype=x._data.dtype)
         if x.shape[0]:
             backend.kernels_of(x._data).cross_entropy_backward(contiguous(x._data), target, weight,
                                                                ignore_index, ls, ctx.lse,
                                                                contiguous(g._data), gx)
-        return Tensor._make(gx), None, None, None, None
+        return (Tensor._make(gx),) + (None,) * 5
 
 
 def _cross_entropy_grad(x: Tensor, g: Tensor, target, weight, ignore_index: int, ls: float) -> Tensor:
@@ -211,17 +218,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     t = index_array(target).reshape(-1)
     _check_range(t, c, ignore_index)
     w = _class_weight(weight, c, x)
-    loss = _CrossEntropy.apply(x2, t, w, int(ignore_index), float(label_smoothing))
-    if reduction == "none":
-        out = loss.reshape(tuple(target.shape))
-    elif reduction == "sum":
-        out = loss.sum()
-    else:
+    divisor = None if reduction == "none" else 1.0
+    if reduction == "mean":  # the total weight of the targets not ignored
         keep = t != ignore_index
         total = keep.sum() if w is None else (w[backend.xp_of(t).where(keep, t, 0)] * keep).sum()
-        with np.errstate(invalid="ignore"):  # every target ignored: 0 / 0 = nan, as PyTorch
-            out = loss.sum() / float(total)
-    return cast_back(out, dtype)
+        divisor = float(total)
+    out = _CrossEntropy.apply(x2, t, w, int(ignore_index), float(label_smoothing), divisor)
+    return cast_back(out.reshape(tuple(target.shape)) if divisor is None else out, dtype)
 
 
 def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, c):

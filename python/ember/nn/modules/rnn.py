@@ -8,6 +8,8 @@ cell op from ``ember.ops.rnn_cell``; the loop over time, layers and directions i
 Sequences are handled in one form internally: a time-major "packed" matrix of rows (sum of the
 batch sizes per step, features) plus the list of batch sizes per step. A padded (T, N, *) input
 is the special case of T steps of N rows each, so plain and packed inputs share one code path.
+Per layer and direction, the input projection of all rows is one GEMM; only the recurrent
+product h W_hh^T and the cell run per step.
 """
 from __future__ import annotations
 
@@ -15,10 +17,9 @@ import math
 import numbers
 import warnings
 
-import numpy as np
-
 from ... import backend, ops
 from ...ops import rnn_cell
+from ...ops._nnutil import cast_back, float_inputs
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -29,15 +30,14 @@ from .module import Module
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
-def _step(mode: str, x, h, c, weights):
-    """One cell step on rows ``x`` (B, in) with state ``h`` (B, H) (and ``c`` for LSTM)."""
-    w_ih, w_hh, b_ih, b_hh = weights
+def _step(mode: str, gi, h, c, w_hh, b_hh):
+    """One cell step from the step's input projection ``gi`` (B, k H) with state ``h`` (B, H)
+    (and ``c`` for LSTM) -> (h, c or None)."""
     if mode == "LSTM":
-        return rnn_cell.lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh)
+        return rnn_cell.lstm_step(gi, h, c, w_hh, b_hh)
     if mode == "GRU":
-        return rnn_cell.gru_cell(x, h, w_ih, w_hh, b_ih, b_hh), None
-    cell = rnn_cell.rnn_tanh_cell if mode == "RNN_TANH" else rnn_cell.rnn_relu_cell
-    return cell(x, h, w_ih, w_hh, b_ih, b_hh), None
+        return rnn_cell.gru_step(gi, h, w_hh, b_hh), None
+    return rnn_cell.elman_step(gi, h, w_hh, b_hh, mode == "RNN_RELU"), None
 
 
 class RNNBase(Module):
@@ -170,56 +170,61 @@ class RNNBase(Module):
             c0 = c0.index_select(1, sorted_indices) if c0 is not None else None
         return h0, c0
 
-    def _run_direction(self, data: Tensor, batch_sizes: list, starts: list, h, c, weights: list,
-                       reverse: bool):
+    def _run_direction(self, data: Tensor, batch_sizes: list, h, c, weights: list, reverse: bool):
         """Run one layer in one direction over the packed rows; returns (rows out, h_T, c_T)."""
-        cell_weights = weights[:4] if self.bias else weights[:2] + [None, None]
+        w_ih, w_hh, b_ih, b_hh = weights[:4] if self.bias else weights[:2] + [None, None]
         w_hr = weights[-1] if self.proj_size > 0 else None
-        widen = self.hidden_size - self.proj_size
-        if w_hr is not None:
-            # the fused cell wants a state as wide as the cell; zero columns in w_hh and zeros
-            # after the projected state give exactly h_proj @ w_hh^T
-            cell_weights[1] = F.pad(cell_weights[1], (0, widen))
+        if b_hh is not None and self.mode != "GRU":
+            # LSTM and Elman cells only add the two biases: b_hh joins the input GEMM's epilogue
+            # (and its gradient is one sum over all rows instead of one per step). GRU keeps it
+            # per step: it multiplies W_hn h + b_hn by the reset gate.
+            b_ih, b_hh = b_ih + b_hh, None
+        # every step's input projection in one GEMM, cut into the steps' rows by one op (whose
+        # backward joins the steps' gradients into one array)
+        gates = ops.split(F.linear(data, w_ih, b_ih), batch_sizes)
         full = h.shape[0]
         outs = [None] * len(batch_sizes)
         for t in (reversed(range(len(batch_sizes))) if reverse else range(len(batch_sizes))):
             n = batch_sizes[t]
-            x = data[starts[t]:starts[t] + n]
             # sequences shorter than the longest drop out of the batch (they are sorted by length);
             # their rows of h/c keep their final (forward) or initial (reverse) values
-            h_prev = h if n == full else h[:n]
-            c_prev = c if c is None or n == full else c[:n]
-            if w_hr is not None:
-                h_prev = F.pad(h_prev, (0, widen))
-            h_new, c_new = _step(self.mode, x, h_prev, c_prev, cell_weights)
+            if n < full:
+                h, h_rest = ops.split(h, [n, full - n])
+                if c is not None:
+                    c, c_rest = ops.split(c, [n, full - n])
+            h_new, c_new = _step(self.mode, gates[t], h, c, w_hh, b_hh)
             if w_hr is not None:
                 h_new = F.linear(h_new, w_hr)
             outs[t] = h_new
-            h = h_new if n == full else ops.cat([h_new, h[n:]])
+            h = h_new if n == full else ops.cat([h_new, h_rest])
             if c is not None:
-                c = c_new if n == full else ops.cat([c_new, c[n:]])
+                c = c_new if n == full else ops.cat([c_new, c_rest])
         return ops.cat(outs), h, c
 
     def _run(self, data: Tensor, batch_sizes: list, h0, c0):
         """All layers and directions; returns (rows out (sum B_t, D*H), h_n, c_n)."""
         directions = 2 if self.bidirectional else 1
-        starts = [int(s) for s in np.cumsum([0] + batch_sizes[:-1])]
+        # checked and (float16) cast once here: the per-step functions take them as they are
+        (data, h0, c0, *flat), dtype = float_inputs(type(self).__name__, data, h0, c0, *self._flat_weights)
+        flat = iter(flat)
         h_n, c_n = [], []
         layer_input = data
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 k = layer * directions + direction
-                out, h, c = self._run_direction(layer_input, batch_sizes, starts, h0[k],
-                                                c0[k] if c0 is not None else None, self.all_weights[k],
-                                                reverse=direction == 1)
+                weights = [next(flat) for _ in self._all_weights[k]]
+                out, h, c = self._run_direction(layer_input, batch_sizes, h0[k], c0[k] if c0 is not None else None,
+                                                weights, reverse=direction == 1)
                 outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)
             layer_input = outputs[0] if directions == 1 else ops.cat(outputs, 1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
-        return layer_input, ops.stack(h_n), (ops.stack(c_n) if c0 is not None else None)
+        h_n, c_n = ops.stack(h_n), (ops.stack(c_n) if c0 is not None else None)
+        return (cast_back(layer_input, dtype), cast_back(h_n, dtype),
+                cast_back(c_n, dtype) if c_n is not None else None)
 
     def _forward(self, input, hx):
         """Returns (output, h_n, c_n) with c_n None except for LSTM."""
