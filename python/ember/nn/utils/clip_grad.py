@@ -29,7 +29,7 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
             norms = [t.abs().amax() for t in tensors]
             total = ops.stack([n.to(tensors[0].device) for n in norms]).amax()
         else:
-            norms = [ops.norm(t.reshape(-1), norm_type) for t in tensors]
+            norms = [ops.norm(t, norm_type) for t in tensors]  # (over all entries: no reshape)
             total = ops.norm(ops.stack([n.to(tensors[0].device) for n in norms]), norm_type)
     if error_if_nonfinite and not bool(total.isfinite()):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
