@@ -297,13 +297,7 @@ def test_errors():
         nn.RNN(3, 0)
 
 
-def test_layer_graph_has_one_input_gemm_and_no_per_step_slices():
-    """The layers' speed contract: one input projection (and one Split of its rows) per layer and
-    direction, one recurrent Linear per step, and no per-step slicing (whose backward would write
-    a zero gradient of the whole sequence for every step)."""
-    steps = 5
-    m = nn.LSTM(3, 4, num_layers=2)
-    out, _ = m(ember.randn(steps, 2, 3, requires_grad=True))
+def _graph_names(out):
     names, seen, todo = [], set(), [out.grad_fn]
     while todo:
         node = todo.pop()
@@ -312,9 +306,49 @@ def test_layer_graph_has_one_input_gemm_and_no_per_step_slices():
         seen.add(id(node))
         names.append(node.name())
         todo.extend(nxt for nxt, _ in node.next_functions)
-    assert names.count("SplitBackward0") == 2 and names.count("LSTMCellBackward0") == 2 * steps
+    return names
+
+
+def test_layer_graph_has_one_input_gemm_and_no_per_step_slices():
+    """The layers' speed contract: one input projection (and one Split of its rows) per layer and
+    direction, one recurrent Linear per step, and no per-step slicing (whose backward would write
+    a zero gradient of the whole sequence for every step). An LSTM over sequences of one length
+    is one op per layer and direction."""
+    steps = 5
+    names = _graph_names(nn.GRU(3, 4, num_layers=2)(ember.randn(steps, 2, 3, requires_grad=True))[0])
+    assert names.count("SplitBackward0") == 2 and names.count("GRUCellBackward0") == 2 * steps
     assert names.count("LinearBackward0") == 2 * (steps + 1)
     assert not {"GetItemBackward0", "IndexBackward0"} & set(names)
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    names = _graph_names(lstm(ember.randn(steps, 2, 3, requires_grad=True))[0])
+    assert names.count("LSTMLayerBackward0") == 4 and names.count("LinearBackward0") == 4
+    assert "LSTMCellBackward0" not in names
+
+
+def test_whole_layer_lstm_second_derivatives_and_parameter_gradients():
+    """The whole-layer LSTM op (equal lengths): parameter gradients against the per-step cells
+    (packed sequences of one length still take the layer op, so the reference is LSTMCell), and
+    second derivatives (its create_graph backward recomputes the layer with per-step ops)."""
+    rng = np.random.default_rng(11)
+    m = make(nn.LSTM, 3, 4, num_layers=1, bidirectional=True)
+    x = t64(rng.standard_normal((5, 2, 3)), True)
+    out, (h, c) = m(x)
+    (out.sum() + 2 * h.sum() + 3 * c.sum()).backward()
+    for direction, suffix in ((0, ""), (1, "_reverse")):
+        cell = nn.LSTMCell(3, 4).double()
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, name).data.copy_(getattr(m, f"{name}_l0{suffix}").data)
+        hc, total = None, 0
+        order = range(4, -1, -1) if direction else range(5)
+        for t in order:
+            hc = cell(x[t].detach(), hc)
+            total = total + hc[0].sum()
+        (total + 2 * hc[0].sum() + 3 * hc[1].sum()).backward()
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            np.testing.assert_allclose(npy(getattr(m, f"{name}_l0{suffix}").grad), npy(getattr(cell, name).grad),
+                                       rtol=1e-10, atol=1e-12)
+    h0, c0 = (t64(rng.standard_normal((2, 2, 4)), True) for _ in range(2))
+    assert gradgradcheck(lambda x, h0, c0: m(x, (h0, c0))[0], (x.detach().requires_grad_(), h0, c0))
 
 
 def test_float16_runs_in_float32():

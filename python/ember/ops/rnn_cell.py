@@ -195,3 +195,94 @@ def gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor
 def elman_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
     """One Elman RNN step from the input projection gi -> h (B, H), tanh or relu."""
     return _elman_activation(gi + _Linear.apply(h, w_hh, b_hh), relu)
+
+
+# ---- a whole LSTM layer ------------------------------------------------------------------------------
+class _LSTMLayer(Op):
+    """One LSTM layer in one direction over T steps of B rows each: (xg (T, B, 4H), the input
+    gates with both biases; h0, c0 (B, H); w_hh (4H, H)) -> (hs (T, B, H) every step's h, c_T).
+
+    What the per-step ops cannot do: W_hh^T is laid out once so every step's h @ W_hh^T reads it
+    in place (no per-step packing); the steps' buffers are allocated once; and backward computes
+    W_hh's gradient with one GEMM over all T*B rows instead of T small ones each read, written and
+    accumulated into a (4H, H) array. With ``create_graph`` the backward recomputes the layer with
+    the per-step ops and differentiates that, so gradients of any order work."""
+
+    @staticmethod
+    def forward(ctx, xg, h0, c0, w_hh, reverse):
+        xp, kernels = backend.xp_of(xg), backend.kernels_of(xg)
+        steps, batch, gates_width = xg.shape
+        hidden = gates_width // 4
+        hs = xp.empty((steps, batch, hidden), dtype=xg.dtype)
+        cs = xp.empty((steps, batch, hidden), dtype=xg.dtype)
+        acts = xp.empty((steps, batch, gates_width), dtype=xg.dtype)
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        if hs.size:
+            w_t = xp.ascontiguousarray(w_hh.T)  # (H, 4H)
+            gates = xp.empty((batch, gates_width), dtype=xg.dtype)
+            h, c = contiguous(h0), contiguous(c0)
+            for t in order:
+                gates[...] = xg[t]
+                kernels.gemm(h, w_t, gates, False, False, 1.0, 1.0)  # gates += h @ W_hh^T
+                kernels.lstm_cell_forward(gates, c, hs[t], cs[t], acts[t])
+                h, c = hs[t], cs[t]
+        else:
+            hs[...] = 0
+            cs[...] = c0
+        ctx.reverse, ctx.hs, ctx.cs, ctx.acts = reverse, hs, cs, acts
+        return hs, cs[order[-1]].copy()
+
+    @staticmethod
+    def backward(ctx, grad_hs, grad_c):
+        xg, h0, c0, w_hh, _ = ctx.inputs
+        if grad_mode.is_grad_enabled():
+            return _lstm_layer_recorded_backward(xg, h0, c0, w_hh, ctx.reverse, grad_hs, grad_c)
+        hs, cs, acts, reverse = ctx.hs, ctx.cs, ctx.acts, ctx.reverse
+        xp, kernels = backend.xp_of(hs), backend.kernels_of(hs)
+        steps, batch, hidden = hs.shape
+        h0, c0, w_hh = contiguous(h0._data), contiguous(c0._data), contiguous(w_hh._data)
+        grad_hs = contiguous(grad_hs._data)
+        d_gates = xp.empty(acts.shape, dtype=hs.dtype)
+        d_h = xp.zeros((batch, hidden), dtype=hs.dtype)  # reaching h_t from step t + 1
+        d_c = contiguous(grad_c._data).copy()
+        d_h_total = xp.empty_like(d_h)
+        d_c_prev = xp.empty_like(d_c)
+        # the state each step started from, in the order of the steps' rows
+        h_prev = xp.concatenate([hs[1:], h0[None]]) if reverse else xp.concatenate([h0[None], hs[:-1]])
+        if hs.size:
+            for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
+                c_prev = c0 if t == (steps - 1 if reverse else 0) else cs[t + 1 if reverse else t - 1]
+                xp.add(grad_hs[t], d_h, out=d_h_total)
+                kernels.lstm_cell_backward(d_h_total, d_c, acts[t], c_prev, cs[t], d_gates[t], d_c_prev)
+                kernels.gemm(d_gates[t], w_hh, d_h, False, False, 1.0, 0.0)  # d_h = d_gates @ W_hh
+                d_c, d_c_prev = d_c_prev, d_c
+        else:
+            d_gates[...] = 0
+        rows = steps * batch
+        d_w = xp.zeros(w_hh.shape, dtype=hs.dtype)
+        if rows and hidden:
+            kernels.gemm(d_gates.reshape(rows, 4 * hidden), h_prev.reshape(rows, hidden), d_w, True, False,
+                         1.0, 0.0)
+        return Tensor._make(d_gates), Tensor._make(d_h), Tensor._make(d_c), Tensor._make(d_w), None
+
+
+def _lstm_layer_recorded_backward(xg, h0, c0, w_hh, reverse, grad_hs, grad_c):
+    """_LSTMLayer's gradients as a graph (for create_graph): the layer again from its inputs with
+    the per-step ops, differentiated by the engine with create_graph=True."""
+    from ..autograd import grad as autograd_grad
+    from .shape import stack
+
+    h, c, hs = h0, c0, [None] * xg.shape[0]
+    for t in (range(xg.shape[0] - 1, -1, -1) if reverse else range(xg.shape[0])):
+        h, c = lstm_step(xg[t], h, c, w_hh, None)
+        hs[t] = h
+    wanted = [t for t in (xg, h0, c0, w_hh) if t.requires_grad]
+    grads = iter(autograd_grad([stack(hs), c], wanted, [grad_hs, grad_c], create_graph=True,
+                               allow_unused=True))
+    return tuple(next(grads) if t.requires_grad else None for t in (xg, h0, c0, w_hh)) + (None,)
+
+
+def lstm_layer(xg: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, reverse: bool = False) -> tuple[Tensor, Tensor]:
+    """A whole LSTM layer in one direction (see _LSTMLayer): xg (T, B, 4H) the input gates with
+    both biases, h0, c0 (B, H), w_hh (4H, H), float32/float64 -> (hs (T, B, H), c_T (B, H))."""
+    return _LSTMLayer.apply(xg, h0, c0, w_hh, reverse)

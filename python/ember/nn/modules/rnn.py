@@ -179,9 +179,15 @@ class RNNBase(Module):
             # (and its gradient is one sum over all rows instead of one per step). GRU keeps it
             # per step: it multiplies W_hn h + b_hn by the reset gate.
             b_ih, b_hh = b_ih + b_hh, None
-        # every step's input projection in one GEMM, cut into the steps' rows by one op (whose
-        # backward joins the steps' gradients into one array)
-        gates = ops.split(F.linear(data, w_ih, b_ih), batch_sizes)
+        projected = F.linear(data, w_ih, b_ih)  # every step's input projection in one GEMM
+        if self.mode == "LSTM" and w_hr is None and min(batch_sizes) == max(batch_sizes):
+            # all sequences as long: the whole layer as one op (see rnn_cell._LSTMLayer)
+            steps, batch = len(batch_sizes), batch_sizes[0]
+            hs, c = rnn_cell.lstm_layer(projected.reshape(steps, batch, projected.shape[1]), h, c, w_hh,
+                                        reverse)
+            return hs.reshape(steps * batch, hs.shape[2]), hs[0 if reverse else steps - 1], c
+        # cut into the steps' rows by one op (whose backward joins the steps' gradients into one array)
+        gates = ops.split(projected, batch_sizes)
         full = h.shape[0]
         outs = [None] * len(batch_sizes)
         for t in (reversed(range(len(batch_sizes))) if reverse else range(len(batch_sizes))):
