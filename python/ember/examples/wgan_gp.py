@@ -1,7 +1,9 @@
 """WGAN-GP: a Wasserstein GAN whose critic is kept 1-Lipschitz by a gradient penalty
 lambda * (||grad_x D(x_hat)|| - 1)^2 on points between real and generated images. The penalty
 differentiates a gradient (``autograd.grad(..., create_graph=True)``), exercising Ember's
-higher-order autograd through convolutions. Saves samples and the Wasserstein estimate."""
+higher-order autograd through convolutions. Saves samples and the Wasserstein estimate. With the
+penalty keeping the critic in check, one critic step per generator step at lr 5e-4 (rather than
+the paper's 5 steps at 1e-4) gives recognisable clothes within a few CPU minutes."""
 from __future__ import annotations
 
 import ember as torch
@@ -20,10 +22,10 @@ def gradient_penalty(critic, real, fake):
 
 def main(argv=None) -> float:
     args = parse_args("wgan_gp", __doc__.splitlines()[0], epochs=None, argv=argv, extra=lambda p: (
-        p.add_argument("--critic-steps", type=int, default=3, help="critic updates per generator update"),
+        p.add_argument("--critic-steps", type=int, default=1, help="critic updates per generator update"),
         p.add_argument("--width", type=int, default=32, help="channels of the 14x14 feature maps"),
         p.add_argument("--batch-size", type=int, default=32, help="images per critic step"),
-        p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both networks"),
+        p.add_argument("--lr", type=float, default=5e-4, help="Adam learning rate of both networks"),
         p.add_argument("--gp-weight", type=float, default=10.0, help="lambda, the penalty's weight")))
     data = gan_data(args.data)
     epochs = args.epochs or (2 if data.name != "Digits" else 30)
