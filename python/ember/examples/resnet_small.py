@@ -65,7 +65,7 @@ def main(argv=None) -> float:
     if data.name != "Digits":  # mirrored digits are different digits; mirrored clothes are clothes
         augment.append(transforms.RandomHorizontalFlip())
     data.train.transform = transforms.Compose(augment + [transforms.ToTensor()])
-    epochs = args.epochs or (4 if data.name != "Digits" else 20)
+    epochs = args.epochs or (6 if data.name != "Digits" else 20)
     train_loader = DataLoader(data.train, batch_size=128, shuffle=True)
     test_loader = DataLoader(data.test, batch_size=256)
     model = ResNetSmall().to(args.device)
