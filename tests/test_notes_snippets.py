@@ -259,6 +259,28 @@ def test_dropout_scales_kept_elements(run_snippet):
     np.testing.assert_array_equal(ns["drop"](ns["X"]).numpy(), ns["X"].numpy())
 
 
+def test_dropout_network_is_random_only_in_training(run_snippet):
+    ns, _ = run_snippet("004_1094_dropout_network.py")
+    model, x = ns["NeuralNetwork"](), ember.rand(2, 28, 28)
+    model.eval()
+    assert ember.equal(model(x), model(x))
+    model.train()
+    assert not ember.equal(model(x), model(x))
+
+
+def test_lenet5_has_the_notes_parameter_count(run_snippet):
+    ns, _ = run_snippet("003_1563_lenet5.py")
+    assert sum(p.numel() for p in ns["net"].parameters()) == 61706  # LeNet-5's classic count
+
+
+def test_cnn_trains(run_snippet):
+    ns, _ = run_snippet("004_1278_cnn.py")
+    model = ns["model"]
+    ember.nn.functional.cross_entropy(model(ember.randn(2, 3, 32, 32)), ember.tensor([1, 7])).backward()
+    assert model.conv1.weight.grad.shape == (6, 3, 5, 5)
+    assert float(model.conv1.weight.grad.abs().sum()) > 0
+
+
 def test_mnist_arrays_match_the_files(run_snippet, fake_data):
     ns, _ = run_snippet("004_0469_mnist_to_numpy.py")
     with gzip.open(fake_data / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz") as f:
