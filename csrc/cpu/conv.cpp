@@ -115,6 +115,24 @@ BatchPlan plan_batch(int64_t N, int64_t rows_per_sample, int64_t L) {
 // the calling thread and reused from call to call.
 thread_local ScratchBuffer column_scratch, staging_scratch, partial_scratch;
 
+// Each team's column buffer (rows x chunk*L) and staging area (O x chunk*L, only needed when a
+// chunk holds more than one sample), carved out of the calling thread's scratch.
+template <class T>
+class TeamBuffers {
+ public:
+  TeamBuffers(const BatchPlan& plan, int64_t rows, int64_t O, int64_t L)
+      : col_size_(rows * plan.chunk * L), staged_size_(O * plan.chunk * L),
+        cols_(column_scratch.get<T>(plan.teams * col_size_)),
+        staged_(staging_scratch.get<T>(plan.chunk > 1 ? plan.teams * staged_size_ : 0)) {}
+  T* columns(int64_t team) const { return cols_ + team * col_size_; }
+  T* staging(int64_t team) const { return staged_ + team * staged_size_; }
+
+ private:
+  int64_t col_size_, staged_size_;
+  T* cols_;
+  T* staged_;
+};
+
 void trim_scratch() {
   column_scratch.trim();
   staging_scratch.trim();
@@ -189,14 +207,12 @@ void conv2d_forward(const Context& ctx, const T* x, const T* weight, const T* bi
     return;
   }
   const BatchPlan plan = plan_batch<T>(N, groups * Kg + O, L);
-  const int64_t col_size = groups * Kg * plan.chunk * L, staged_size = O * plan.chunk * L;
-  T* const cols = column_scratch.get<T>(plan.teams * col_size);
-  T* const staged = staging_scratch.get<T>(plan.chunk > 1 ? plan.teams * staged_size : 0);
+  const TeamBuffers<T> buffers(plan, groups * Kg, O, L);
   split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
-    T* col = cols + team * col_size;
+    T* col = buffers.columns(team);
     for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
       const int64_t B = std::min(plan.chunk, last - n0);
-      T* dst = B > 1 ? staged + team * staged_size : out + n0 * O * L;
+      T* dst = B > 1 ? buffers.staging(team) : out + n0 * O * L;
       im2col(ctx, x + n0 * C * H * W, B, C, H, W, OH, OW, win, col);
       for (int64_t g = 0; g < groups; ++g)
         gemm(ctx, false, false, 1, Og, B * L, Kg, T(1), weight + g * Og * Kg, Kg, 0,
@@ -222,17 +238,15 @@ void conv2d_backward_input(const Context& ctx, const T* grad_out, const T* weigh
     return;
   }
   const BatchPlan plan = plan_batch<T>(N, groups * Kg + O, L);
-  const int64_t col_size = groups * Kg * plan.chunk * L, staged_size = O * plan.chunk * L;
-  T* const cols = column_scratch.get<T>(plan.teams * col_size);
-  T* const staged = staging_scratch.get<T>(plan.chunk > 1 ? plan.teams * staged_size : 0);
+  const TeamBuffers<T> buffers(plan, groups * Kg, O, L);
   split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
-    T* col = cols + team * col_size;
+    T* col = buffers.columns(team);
     for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
       const int64_t B = std::min(plan.chunk, last - n0);
       const T* go = grad_out + n0 * O * L;  // for one sample, (O, L) is already the layout
       if (B > 1) {
-        swap_leading_axes(go, B, O, L, staged + team * staged_size);
-        go = staged + team * staged_size;
+        swap_leading_axes(go, B, O, L, buffers.staging(team));
+        go = buffers.staging(team);
       }
       for (int64_t g = 0; g < groups; ++g)
         gemm(ctx, true, false, 1, Kg, B * L, Og, T(1), weight + g * Og * Kg, Kg, 0,
@@ -258,22 +272,20 @@ void conv2d_backward_weight(const Context& ctx, const T* x, const T* grad_out, T
     return;
   }
   const BatchPlan plan = plan_batch<T>(N, groups * Kg + O, L);
-  const int64_t col_size = groups * Kg * plan.chunk * L, staged_size = O * plan.chunk * L;
-  T* const cols = column_scratch.get<T>(plan.teams * col_size);
-  T* const staged = staging_scratch.get<T>(plan.chunk > 1 ? plan.teams * staged_size : 0);
+  const TeamBuffers<T> buffers(plan, groups * Kg, O, L);
   // Team 0 accumulates straight into grad_weight; teams the runtime does not start leave zeros.
   T* const partials = partial_scratch.get<T>((plan.teams - 1) * weight_size);
   std::fill(partials, partials + (plan.teams - 1) * weight_size, T(0));
   split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
-    T* col = cols + team * col_size;
+    T* col = buffers.columns(team);
     T* gw = team == 0 ? grad_weight : partials + (team - 1) * weight_size;
     for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
       const int64_t B = std::min(plan.chunk, last - n0);
       im2col(ctx, x + n0 * C * H * W, B, C, H, W, OH, OW, win, col);
       const T* go = grad_out + n0 * O * L;  // for one sample, (O, L) is already the layout
       if (B > 1) {
-        swap_leading_axes(go, B, O, L, staged + team * staged_size);
-        go = staged + team * staged_size;
+        swap_leading_axes(go, B, O, L, buffers.staging(team));
+        go = buffers.staging(team);
       }
       const T beta = n0 == first ? T(0) : T(1);
       for (int64_t g = 0; g < groups; ++g)
