@@ -354,3 +354,13 @@ def test_grad_mode_and_anomaly_mode_are_per_thread():
         thread.join()
         assert not ember.is_grad_enabled() and ember.autograd.anomaly.is_anomaly_enabled()
     assert seen == {"grad": True, "anomaly": False}
+
+
+def test_grad_of_two_outputs_of_one_node():
+    """Both outputs of one node as roots: the node's edges count once (the inputs get gradients)."""
+    from ember.autograd import grad
+
+    x = ember.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    a, b = (x * 1).split(2)
+    (g,) = grad((a, b), [x], [ember.ones(2, dtype=x.dtype), 2 * ember.ones(1, dtype=x.dtype)])
+    np.testing.assert_array_equal(g.numpy(), [1.0, 1.0, 2.0])

@@ -94,6 +94,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
         elif r.requires_grad:
             stack.append(_grad_edge(r)[0])
     nodes = {id(n): n for n in stack}
+    stack = list(nodes.values())  # two roots of one node: its edges count once
     while stack:
         for nxt, _ in stack.pop().next_functions:
             if nxt is None:
