@@ -72,9 +72,11 @@ def _run_hooks(hooks, grads: list, nr: int) -> None:
 
 
 def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inputs=None,
-                 allow_unused: bool = True):
+                 allow_unused: bool = True, stop_at_inputs: bool = False):
     """Propagate ``grad_roots`` from ``roots``. With ``inputs`` return their gradients
-    (and leave ``.grad`` untouched); otherwise accumulate into leaves' ``.grad``."""
+    (and leave ``.grad`` untouched); otherwise accumulate into leaves' ``.grad``. With
+    ``stop_at_inputs`` the walk neither visits nor runs what lies behind the inputs' nodes (for
+    inputs none of which depends on another: a composite's stand-ins)."""
     captured: dict = {}
     targets = []
     if inputs is not None:
@@ -95,8 +97,12 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
             stack.append(_grad_edge(r)[0])
     nodes = {id(n): n for n in stack}
     stack = list(nodes.values())  # two roots of one node: its edges count once
+    stops = {key for key, _ in targets} if stop_at_inputs else ()
     while stack:
-        for nxt, _ in stack.pop().next_functions:
+        node = stack.pop()
+        if id(node) in stops:
+            continue
+        for nxt, _ in node.next_functions:
             if nxt is None:
                 continue
             key = id(nxt)
@@ -139,6 +145,8 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
                 for nr in range(len(grads)):
                     if (id(node), nr) in capture_keys:
                         captured[(id(node), nr)] = grads[nr]
+            if id(node) in stops:
+                continue
             if isinstance(node, AccumulateGrad):
                 if inputs is None and grads[0] is not None:
                     if prof is not None:
@@ -152,8 +160,8 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
                 finished.append(node)
             # straight from _apply to _send: a local variable here would keep the gradients
             # referenced, and _sole_owner would then copy them
-            _send(node, _apply(node, grads, prof, check_nan), buffers, deps, ready, ready_ids,
-                  create_graph)
+            _send(node, _apply(node, grads, prof, check_nan, create_graph), buffers, deps, ready,
+                  ready_ids, create_graph)
 
     for node in finished:
         node.release()
@@ -166,7 +174,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
     return None
 
 
-def _apply(node, grads: list, prof, check_nan: bool) -> tuple:
+def _apply(node, grads: list, prof, check_nan: bool, create_graph: bool) -> tuple:
     """The gradients ``node`` sends to its inputs (its missing output gradients taken as zeros)."""
     if all(g is None for g in grads):
         return (None,) * len(node.next_functions)
@@ -175,7 +183,7 @@ def _apply(node, grads: list, prof, check_nan: bool) -> tuple:
             grads[i] = _zeros_for(node, i)
     if prof is not None:
         token = prof.push(node.name(), "backward", grads)
-    in_grads = node.apply(grads)
+    in_grads = node.apply(grads, create_graph)
     if prof is not None:
         prof.pop(token)
     if check_nan:

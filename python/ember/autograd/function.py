@@ -3,7 +3,12 @@
 * ``forward(ctx, *args, **attrs)`` — for Ember's own ops (``Op``) it works on raw NumPy/CuPy
   arrays; for user-defined ``ember.autograd.Function`` subclasses it receives Tensors, as in PyTorch;
 * ``backward(ctx, *grad_outputs) -> grad per forward argument`` — written with Ember Tensor ops,
-  so that it is itself differentiable (higher-order gradients) unless an op says otherwise.
+  so that it is itself differentiable (higher-order gradients) unless an op says otherwise;
+* optionally ``composite(*args, **attrs)`` — the same computation as ``forward`` written with
+  differentiable Tensor ops (Tensors where forward gets arrays, the same outputs). An op whose
+  ``backward`` runs a fused kernel defines it: when the backward is recorded (``create_graph``)
+  the node's gradients are instead the vector-Jacobian product through the composite, so the
+  derivative is written once, in the kernel, and gradients of any order still work.
 
 ``apply`` runs forward, wraps the results in Tensors and, when gradients are needed, records a
 ``Node`` that links to the nodes of the inputs.
@@ -33,6 +38,8 @@ class Context:
     materialize_grads = True
     _non_differentiable: frozenset = frozenset()
     versions: tuple = ()  # per input: its version when saved (None: backward does not read it)
+    create_graph = False  # set by the engine: whether this backward is itself being recorded
+    attrs = None  # the keyword arguments of forward, when they were given (for ``composite``)
 
     def save_for_backward(self, *tensors) -> None:
         self.saved_tensors = tensors
@@ -89,7 +96,9 @@ class Node:
     def register_hook(self, hook) -> None:
         self.hooks.append(hook)
 
-    def apply(self, grads):
+    def apply(self, grads, create_graph: bool = False):
+        """The gradients for the inputs: ``fn.backward``, or with ``create_graph`` the VJP through
+        ``fn.composite`` where the op has one."""
         if self.ctx is None:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
@@ -103,6 +112,10 @@ class Node:
                     f"one of the variables needed for gradient computation has been modified by an "
                     f"inplace operation: [{arg.dtype.name} {list(arg.shape)}] is at version "
                     f"{arg._version}; expected version {version} instead (input {i} of {self.name()}).")
+        self.ctx.create_graph = create_graph
+        composite = getattr(self.fn, "composite", None) if create_graph else None
+        if composite is not None:
+            return composite_backward(composite, self.ctx, grads)
         result = self.fn.backward(self.ctx, *grads)
         if not isinstance(result, tuple):
             result = (result,)
@@ -184,6 +197,8 @@ class Function:
         outs = (_wrap(raw),) if single else tuple([_wrap(r) for r in raw])  # Tensors and Nones
         if record:
             ctx.inputs = args
+            if attrs:
+                ctx.attrs = attrs
             if cls.needs_input_values:
                 ctx.versions = tuple([a._version if isinstance(a, Tensor) else None for a in args])
             edges = tuple([_grad_edge(a) if isinstance(a, Tensor) else _NO_EDGE for a in args])
@@ -213,6 +228,54 @@ class Op(Function):
     """Base of Ember's built-in ops: ``forward`` takes and returns raw arrays."""
 
     _forward_on_arrays = True
+
+
+class _CompositeInput(Op):
+    """Identity: the stand-in for an op's input that its composite is differentiated against.
+    Its node links to the input's own, so the gradients it yields stay part of the graph; the
+    walk that differentiates the composite stops at it (no hook of the input sees a partial
+    gradient, and the history before the op is not visited)."""
+
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def composite_backward(composite, ctx, grads) -> tuple:
+    """The input gradients of a node as the vector-Jacobian product through its op's
+    ``composite``, recorded (for ``create_graph``): the composite runs again on the node's
+    inputs, and its outputs are differentiated against the inputs that need a gradient, with
+    the node's output gradients as the vector. None for the other arguments."""
+    from .engine import run_backward
+
+    args = ctx.inputs
+    needs = ctx.needs_input_grad
+    wanted = [i for i, a in enumerate(args) if needs[i]]
+    result = [None] * len(args)
+    if not wanted:
+        return tuple(result)
+    with grad_mode.enable_grad():
+        stand_ins = list(args)
+        for i in wanted:
+            stand_ins[i] = _CompositeInput.apply(args[i])
+        outs = composite(*stand_ins, **(ctx.attrs or {}))
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    # outputs that cannot carry a gradient (integer indices, constants) are left out of the product
+    pairs = [(o, g) for o, g in zip(outs, grads)
+             if isinstance(o, Tensor) and o.requires_grad and g is not None]
+    if not pairs:
+        return tuple(result)
+    found = run_backward([o for o, _ in pairs], [g for _, g in pairs], True, True,
+                         inputs=[stand_ins[i] for i in wanted], stop_at_inputs=True)
+    for i, g in zip(wanted, found):
+        result[i] = g
+    return tuple(result)
 
 
 def _wrap(r):
