@@ -1,8 +1,8 @@
 """Normalisation layers on the norm kernels (``batch_norm_*``, ``layer_norm_*``, ``group_norm_*``).
 
-Forward and first-order backward run the fused kernels. When the backward itself is recorded
-(``create_graph=True``, e.g. for a gradient penalty) it is instead written with Tensor ops from the
-inputs (statistics recomputed), so gradients of any order work. Batch norm in evaluation mode is
+Forward and first-order backward run the fused kernels. Each op's ``composite`` is the same map in
+Tensor ops (statistics from the inputs); when the backward itself is recorded (``create_graph=True``,
+e.g. for a gradient penalty) the engine differentiates that instead, so gradients of any order work. Batch norm in evaluation mode is
 an affine map written with Tensor ops; instance norm is batch norm over (1, N*C, *) as in PyTorch.
 """
 from __future__ import annotations
@@ -19,15 +19,15 @@ from ._nnutil import cast_back, contiguous, float_inputs
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
 
-def _normalized_grad(x: Tensor, gxh: Tensor, dims, eps: float):
-    """(grad_x, xhat) of xhat = (x - mean) / sqrt(var + eps) over ``dims`` (biased variance),
-    given gxh = the gradient reaching xhat; written with Tensor ops, so it is differentiable."""
-    mean = x.mean(dims, keepdim=True)
-    centred = x - mean
-    rstd = ((centred * centred).mean(dims, keepdim=True) + eps).rsqrt()
-    xhat = centred * rstd
-    gx = rstd * (gxh - gxh.mean(dims, keepdim=True) - xhat * (gxh * xhat).mean(dims, keepdim=True))
-    return gx, xhat
+def _normalized(x: Tensor, dims, eps: float) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over ``dims`` (biased variance), in Tensor ops."""
+    centred = x - x.mean(dims, keepdim=True)
+    return centred * ((centred * centred).mean(dims, keepdim=True) + eps).rsqrt()
+
+
+def _affine(xhat: Tensor, w, b, shape) -> Tensor:
+    out = xhat if w is None else xhat * w.reshape(shape)
+    return out if b is None else out + b.reshape(shape)
 
 
 def _optional(a):
@@ -56,15 +56,14 @@ class _BatchNormTrain(Op):
         return out
 
     @staticmethod
+    def composite(x, w, b, running_mean, running_var, momentum, eps):
+        """The output only: the running statistics are the kernel's update."""
+        return _affine(_normalized(x, (0, 2), eps), w, b, (1, -1, 1))
+
+    @staticmethod
     def backward(ctx, g):
         x, w = ctx.inputs[:2]
         need = ctx.needs_input_grad
-        if grad_mode.is_grad_enabled():
-            gxh = g if w is None else g * w.reshape(1, -1, 1)
-            gx, xhat = _normalized_grad(x, gxh, (0, 2), ctx.eps)
-            gw = (g * xhat).sum((0, 2)) if need[1] else None
-            gb = g.sum((0, 2)) if need[2] else None
-            return (gx if need[0] else None), gw, gb, None, None, None, None
         xp = backend.xp_of(x._data)
         c = x.shape[1]
         gx, gw, gb = (_alloc(xp, x._data, x.shape, need[0]), _alloc(xp, x._data, (c,), need[1]),
@@ -91,18 +90,19 @@ class _LayerNorm(Op):
         return out
 
     @staticmethod
+    def composite(x, w, b, eps):
+        return _affine(_normalized(x, (1,), eps), w, b, (-1,))
+
+    @staticmethod
     def backward(ctx, g):
         x, w = ctx.inputs[:2]
         need = ctx.needs_input_grad
-        if grad_mode.is_grad_enabled() or x.numel() == 0:
-            gx, xhat = _normalized_grad(x, g if w is None else g * w, (1,), ctx.eps)
-            gw = (g * xhat).sum(0) if need[1] else None
-            gb = g.sum(0) if need[2] else None
-            return (gx if need[0] else None), gw, gb, None
         xp = backend.xp_of(x._data)
         d = x.shape[1]
         gx, gw, gb = (_alloc(xp, x._data, x.shape, need[0]), _alloc(xp, x._data, (d,), need[1]),
                       _alloc(xp, x._data, (d,), need[2]))
+        if x.numel() == 0:  # no rows (or no columns): the parameters' gradients are sums of nothing
+            return (*(None if a is None else Tensor._make(xp.zeros_like(a)) for a in (gx, gw, gb)), None)
         backend.kernels_of(x._data).layer_norm_backward(
             contiguous(g._data), contiguous(x._data), None if w is None else contiguous(w._data),
             ctx.mean, ctx.rstd, gx, gw, gb)
@@ -125,21 +125,21 @@ class _GroupNorm(Op):
         return out
 
     @staticmethod
+    def composite(x, w, b, num_groups, eps):
+        n, c, s = x.shape
+        rows = (n, num_groups, c // num_groups * s)  # not -1: that fails on empty inputs
+        return _affine(_normalized(x.reshape(rows), (2,), eps).reshape(n, c, s), w, b, (1, -1, 1))
+
+    @staticmethod
     def backward(ctx, g):
         x, w, _, groups = ctx.inputs[:4]
         need = ctx.needs_input_grad
-        n, c, s = x.shape
-        if grad_mode.is_grad_enabled() or x.numel() == 0:
-            gxh = g if w is None else g * w.reshape(1, -1, 1)
-            rows = (n, groups, c // groups * s)  # not -1: that fails on empty inputs
-            gx, xhat = _normalized_grad(x.reshape(rows), gxh.reshape(rows), (2,), ctx.eps)
-            xhat = xhat.reshape(n, c, s)
-            gw = (g * xhat).sum((0, 2)) if need[1] else None
-            gb = g.sum((0, 2)) if need[2] else None
-            return (gx.reshape(n, c, s) if need[0] else None), gw, gb, None, None
+        c = x.shape[1]
         xp = backend.xp_of(x._data)
         gx, gw, gb = (_alloc(xp, x._data, x.shape, need[0]), _alloc(xp, x._data, (c,), need[1]),
                       _alloc(xp, x._data, (c,), need[2]))
+        if x.numel() == 0:  # as in layer norm
+            return (*(None if a is None else Tensor._make(xp.zeros_like(a)) for a in (gx, gw, gb)), None, None)
         backend.kernels_of(x._data).group_norm_backward(
             contiguous(g._data), contiguous(x._data), groups, None if w is None else contiguous(w._data),
             ctx.mean, ctx.rstd, gx, gw, gb)
