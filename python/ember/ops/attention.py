@@ -4,8 +4,8 @@ FlashAttention-style: the (L, S) probabilities are never stored).
 Paths:
 
 * the fused kernels, for the forward and the first-order backward;
-* when the backward itself is recorded (``create_graph=True``), the gradients are written with
-  Tensor ops from recomputed probabilities, so gradients of any order work;
+* when the backward itself is recorded (``create_graph=True``), the engine differentiates the op's
+  ``composite`` (the probabilities recomputed in Tensor ops), so gradients of any order work;
 * an explicit composite (probabilities materialised) when ``dropout_p > 0`` (the dropout mask
   applies to the probabilities, which the fused kernel never forms) or when a float
   ``attn_mask`` requires grad (the kernel gives the mask no gradient).
@@ -26,7 +26,7 @@ from ..tensor import Tensor
 from ._nnutil import cast_back, contiguous, float_inputs
 from .creation import rand
 from .linalg import matmul
-from .softmax import softmax
+from .softmax import _Softmax, softmax
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -63,14 +63,19 @@ class _SDPA(Op):
         return out
 
     @staticmethod
+    def composite(q, k, v, mask, is_causal, scale):
+        """The probabilities materialised (a row with every key masked out gives NaN here)."""
+        s = matmul(q, k.mT) * scale
+        if mask is not None:
+            s = s + Tensor._make(mask)
+        if is_causal:
+            s = s + Tensor._make(_causal_bias(backend.xp_of(q._data), q.shape[1], k.shape[1],
+                                              q._data.dtype))
+        return matmul(_Softmax.composite(s, 2, False), v)
+
+    @staticmethod
     def backward(ctx, g):
         q, k, v, mask, is_causal, scale = ctx.inputs
-        if grad_mode.is_grad_enabled():
-            p = _probs(q, k, None if mask is None else Tensor._make(mask), is_causal, scale)
-            gv = matmul(p.mT, g)
-            dp = matmul(g, v.mT)
-            ds = p * (dp - (dp * p).sum(-1, keepdim=True))
-            return matmul(ds, k) * scale, matmul(ds.mT, q) * scale, gv, None, None, None
         xp = backend.xp_of(q._data)
         gq, gk, gv = (xp.zeros(t.shape, dtype=t._data.dtype) for t in (q, k, v))
         if g.numel() and k.shape[1]:

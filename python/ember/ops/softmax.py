@@ -1,10 +1,9 @@
 """Softmax family and the classification losses, on the softmax_xent kernels (``softmax_*``,
 ``cross_entropy_*``, ``bce_with_logits_*``).
 
-Forward and first-order backward run the fused kernels. When the backward itself is recorded
-(``create_graph=True``) it is written with Tensor ops instead (softmax: y (g - sum(g y));
-log_softmax: g - exp(y) sum(g); cross-entropy: the softmax minus the smoothed one-hot targets),
-so gradients of any order work. ``nll_loss``, ``binary_cross_entropy`` and the class-probability
+Forward and first-order backward run the fused kernels. Each op's ``composite`` is the same map in
+Tensor ops; when the backward itself is recorded (``create_graph=True``) the engine differentiates
+that instead, so gradients of any order work. ``nll_loss``, ``binary_cross_entropy`` and the class-probability
 form of ``cross_entropy`` are composites of differentiable ops.
 """
 from __future__ import annotations
@@ -14,7 +13,6 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import (
@@ -51,13 +49,20 @@ class _Softmax(Op):
         return out
 
     @staticmethod
+    def composite(x, dim, log):
+        if x.numel() == 0:
+            return x * 1
+        # the maximum is a constant shift: it cancels exactly, so it takes no gradient
+        shifted = x - x.amax(dim, keepdim=True).detach()
+        if log:
+            return shifted - shifted.exp().sum(dim, keepdim=True).log()
+        e = shifted.exp()
+        return e / e.sum(dim, keepdim=True)
+
+    @staticmethod
     def backward(ctx, g):
         y = ctx.output(0)
         dim = ctx.dim
-        if grad_mode.is_grad_enabled():
-            if ctx.log:
-                return g - y.exp() * g.sum(dim, keepdim=True), None, None
-            return y * (g - (g * y).sum(dim, keepdim=True)), None, None
         gx = backend.xp_of(y._data).empty(y.shape, dtype=y._data.dtype)
         if gx.size:
             backend.kernels_of(y._data).softmax_backward(contiguous(g._data), contiguous(y._data), gx,
@@ -123,37 +128,36 @@ class _CrossEntropy(Op):
             return xp.asarray(loss.sum() / x.dtype.type(divisor))
 
     @staticmethod
+    def composite(x, target, weight, ignore_index, label_smoothing, divisor):
+        """per row (1 - ls) w[t] (-log p[t]) + ls / C sum_c w_c (-log p_c), 0 on ignored rows."""
+        xp = backend.xp_of(x._data)
+        m, c = x.shape
+        dt = x._data.dtype
+        keep = target != ignore_index
+        safe = xp.where(keep, target, 0)
+        w = xp.ones((c,), dtype=dt) if weight is None else weight
+        logp = _Softmax.composite(x, 1, True)
+        picked = logp.gather(1, Tensor._make(safe.reshape(m, 1))).reshape(m)
+        loss = -(1 - label_smoothing) * Tensor._make((w[safe] * keep).astype(dt)) * picked
+        if label_smoothing:
+            smooth = (logp * Tensor._make(w.reshape(1, c))).sum(1)
+            loss = loss - (label_smoothing / c) * Tensor._make(keep.astype(dt)) * smooth
+        if divisor is None:
+            return loss
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return loss.sum() / divisor
+
+    @staticmethod
     def backward(ctx, g):
         x, target, weight, ignore_index, ls, divisor = ctx.inputs
         if divisor is not None:
             g = (g / divisor).expand(x.shape[0])  # each row's share of the reduced loss
-        if grad_mode.is_grad_enabled():
-            return (_cross_entropy_grad(x, g, target, weight, ignore_index, ls),) + (None,) * 5
         gx = backend.xp_of(x._data).empty(x.shape, dtype=x._data.dtype)
         if x.shape[0]:
             backend.kernels_of(x._data).cross_entropy_backward(contiguous(x._data), target, weight,
                                                                ignore_index, ls, ctx.lse,
                                                                contiguous(g._data), gx)
         return (Tensor._make(gx),) + (None,) * 5
-
-
-def _cross_entropy_grad(x: Tensor, g: Tensor, target, weight, ignore_index: int, ls: float) -> Tensor:
-    """grad_logits = g * ((1 - ls) w[t] (p - onehot(t)) + ls / C (sum(w) p - w)), zero on ignored
-    rows, p = softmax(x): the kernel's formula in Tensor ops (differentiable)."""
-    xp = backend.xp_of(x._data)
-    m, c = x.shape
-    keep = target != ignore_index
-    safe = xp.where(keep, target, 0)
-    w = xp.ones((c,), dtype=x._data.dtype) if weight is None else weight
-    onehot = xp.zeros((m, c), dtype=x._data.dtype)
-    onehot[xp.arange(m), safe] = 1
-    row_w = Tensor._make((w[safe] * keep).astype(x._data.dtype).reshape(m, 1))
-    keep_t = Tensor._make(keep.astype(x._data.dtype).reshape(m, 1))
-    p = softmax(x, 1)
-    grad = (1 - ls) * row_w * (p - Tensor._make(onehot))
-    if ls:
-        grad = grad + keep_t * (ls / c) * (float(w.sum()) * p - Tensor._make(w.reshape(1, c)))
-    return g.reshape(m, 1) * grad
 
 
 def _class_dim_last(t: Tensor) -> Tensor:
@@ -335,19 +339,17 @@ class _BCEWithLogits(Op):
         return loss
 
     @staticmethod
+    def composite(x, y, weight, pos_weight):
+        """(1 - y) x + (1 + (pos_weight - 1) y) log(1 + exp(-x)), times weight."""
+        softplus = (-x).clamp(min=0) + (-x.abs()).exp().log1p()
+        coef = 1 if pos_weight is None else 1 + (Tensor._make(pos_weight) - 1) * y
+        loss = (1 - y) * x + coef * softplus
+        return loss if weight is None else loss * Tensor._make(weight)
+
+    @staticmethod
     def backward(ctx, g):
         x, y, weight, pos_weight = ctx.inputs
         need = ctx.needs_input_grad
-        if grad_mode.is_grad_enabled():
-            w = 1.0 if weight is None else Tensor._make(weight)
-            p = None if pos_weight is None else Tensor._make(pos_weight)
-            coef = 1 if p is None else 1 + (p - 1) * y  # weight of the positive-class term
-            gx = g * w * ((1 - y) - coef * (-x).sigmoid()) if need[0] else None
-            gy = None
-            if need[1]:
-                softplus = (-x).clamp(min=0) + (-x.abs()).exp().log1p()
-                gy = g * w * ((0 if p is None else (p - 1) * softplus) - x)
-            return gx, gy, None, None
         xp = backend.xp_of(x._data)
         gx = xp.empty(x.shape, dtype=x._data.dtype)
         gy = xp.empty(x.shape, dtype=x._data.dtype) if need[1] else None
