@@ -3,8 +3,9 @@
 
 The gate matrix products are ``linear`` (GEMMs with the bias as epilogue, differentiable); the
 pointwise part between them runs the fused rnn_cell kernels (``lstm_cell_*``, ``gru_cell_*``).
-When the backward itself is recorded (``create_graph=True``) the cells' pointwise gradients are
-written with Tensor ops instead, so gradients of any order work. Gate order is PyTorch's:
+Each cell op's ``composite`` is its pointwise map in Tensor ops; when the backward itself is
+recorded (``create_graph=True``) the engine differentiates that instead, so gradients of any order
+work. Gate order is PyTorch's:
 LSTM (i, f, g, o), GRU (r, z, n); weights w_ih (k H, I), w_hh (k H, H), biases (k H,).
 
 The recurrent layers compute the input projections ``gi = x W_ih^T + b_ih`` of all time steps in
@@ -14,13 +15,12 @@ and do only ``h W_hh^T (+ b_hh)`` and the cell, with the same cell ops as the fu
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import cast_back, contiguous, float_inputs
 from .conv import _Linear, linear
 from .creation import zeros
-from .shape import cat
+from .shape import stack
 
 __all__ = ["gru_cell", "lstm_cell", "rnn_relu_cell", "rnn_tanh_cell"]
 
@@ -44,16 +44,14 @@ class _LSTMCell(Op):
         return h_out, c_out
 
     @staticmethod
+    def composite(gi, gh, c_prev):
+        i, f, g, o = (gi + gh).chunk(4, 1)
+        c = f.sigmoid() * c_prev + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+
+    @staticmethod
     def backward(ctx, grad_h, grad_c):
-        gi, gh, c_prev = ctx.inputs
-        if grad_mode.is_grad_enabled():
-            i, f, g, o = (gi + gh).chunk(4, 1)
-            i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-            tanh_c = (f * c_prev + i * g).tanh()
-            dc = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
-            d_gates = cat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
-                           grad_h * tanh_c * o * (1 - o)], 1)
-            return d_gates, d_gates, dc * f
+        gi, _, c_prev = ctx.inputs
         xp = backend.xp_of(gi._data)
         d_gates = xp.empty(gi.shape, dtype=gi._data.dtype)
         d_c_prev = xp.empty(c_prev.shape, dtype=gi._data.dtype)
@@ -79,17 +77,16 @@ class _GRUCell(Op):
         return h_out
 
     @staticmethod
+    def composite(gi, gh, h_prev):
+        ir, iz, in_ = gi.chunk(3, 1)
+        hr, hz, hn = gh.chunk(3, 1)
+        z = (iz + hz).sigmoid()
+        n = (in_ + (ir + hr).sigmoid() * hn).tanh()
+        return (1 - z) * n + z * h_prev
+
+    @staticmethod
     def backward(ctx, grad_h):
         gi, gh, h_prev = ctx.inputs
-        if grad_mode.is_grad_enabled():
-            ir, iz, in_ = gi.chunk(3, 1)
-            hr, hz, hn = gh.chunk(3, 1)
-            r, z = (ir + hr).sigmoid(), (iz + hz).sigmoid()
-            n = (in_ + r * hn).tanh()
-            d_n = grad_h * (1 - z) * (1 - n * n)  # gradient at n's pre-activation
-            d_r = d_n * hn * r * (1 - r)
-            d_z = grad_h * (h_prev - n) * z * (1 - z)
-            return cat([d_r, d_z, d_n], 1), cat([d_r, d_z, d_n * r], 1), grad_h * z
         xp = backend.xp_of(gi._data)
         d_gi = xp.empty(gi.shape, dtype=gi._data.dtype)
         d_gh = xp.empty(gh.shape, dtype=gi._data.dtype)
@@ -205,8 +202,8 @@ class _LSTMLayer(Op):
     What the per-step ops cannot do: W_hh^T is laid out once so every step's h @ W_hh^T reads it
     in place (no per-step packing); the steps' buffers are allocated once; and backward computes
     W_hh's gradient with one GEMM over all T*B rows instead of T small ones each read, written and
-    accumulated into a (4H, H) array. With ``create_graph`` the backward recomputes the layer with
-    the per-step ops and differentiates that, so gradients of any order work."""
+    accumulated into a (4H, H) array. With ``create_graph`` the engine differentiates the layer's
+    composite (the steps one by one in Tensor ops), so gradients of any order work."""
 
     @staticmethod
     def forward(ctx, xg, h0, c0, w_hh, reverse):
@@ -233,10 +230,17 @@ class _LSTMLayer(Op):
         return hs, cs[order[-1]].copy()
 
     @staticmethod
+    def composite(xg, h0, c0, w_hh, reverse):
+        """The steps one by one: h W_hh^T and the cell's composite."""
+        h, c, hs = h0, c0, [None] * xg.shape[0]
+        for t in (range(xg.shape[0] - 1, -1, -1) if reverse else range(xg.shape[0])):
+            h, c = _LSTMCell.composite(xg[t], linear(h, w_hh), c)
+            hs[t] = h
+        return stack(hs), c
+
+    @staticmethod
     def backward(ctx, grad_hs, grad_c):
-        xg, h0, c0, w_hh, _ = ctx.inputs
-        if grad_mode.is_grad_enabled():
-            return _lstm_layer_recorded_backward(xg, h0, c0, w_hh, ctx.reverse, grad_hs, grad_c)
+        _, h0, c0, w_hh, _ = ctx.inputs
         hs, cs, acts, reverse = ctx.hs, ctx.cs, ctx.acts, ctx.reverse
         xp, kernels = backend.xp_of(hs), backend.kernels_of(hs)
         steps, batch, hidden = hs.shape
@@ -264,22 +268,6 @@ class _LSTMLayer(Op):
             kernels.gemm(d_gates.reshape(rows, 4 * hidden), h_prev.reshape(rows, hidden), d_w, True, False,
                          1.0, 0.0)
         return Tensor._make(d_gates), Tensor._make(d_h), Tensor._make(d_c), Tensor._make(d_w), None
-
-
-def _lstm_layer_recorded_backward(xg, h0, c0, w_hh, reverse, grad_hs, grad_c):
-    """_LSTMLayer's gradients as a graph (for create_graph): the layer again from its inputs with
-    the per-step ops, differentiated by the engine with create_graph=True."""
-    from ..autograd import grad as autograd_grad
-    from .shape import stack
-
-    h, c, hs = h0, c0, [None] * xg.shape[0]
-    for t in (range(xg.shape[0] - 1, -1, -1) if reverse else range(xg.shape[0])):
-        h, c = lstm_step(xg[t], h, c, w_hh, None)
-        hs[t] = h
-    wanted = [t for t in (xg, h0, c0, w_hh) if t.requires_grad]
-    grads = iter(autograd_grad([stack(hs), c], wanted, [grad_hs, grad_c], create_graph=True,
-                               allow_unused=True))
-    return tuple(next(grads) if t.requires_grad else None for t in (xg, h0, c0, w_hh)) + (None,)
 
 
 def lstm_layer(xg: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, reverse: bool = False) -> tuple[Tensor, Tensor]:
