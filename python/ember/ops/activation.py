@@ -1,17 +1,16 @@
 """GELU and SiLU on the fused elementwise kernels (``gelu_*``, ``silu_*``).
 
 A NumPy composition of these costs several passes over memory (and exact GELU needs erf, which
-NumPy lacks), so the forward and first-order backward run one kernel each. When the backward
-itself is recorded (``create_graph=True``) the derivative is written with Tensor ops, so
-gradients of any order work. Where the module was built without the elementwise kernels, the
-functions are Tensor-op composites of the same formulas.
+NumPy lacks), so the forward and first-order backward run one kernel each. Each op's
+``composite`` is the formula in Tensor ops: the engine differentiates it when the backward itself
+is recorded (``create_graph=True``), so gradients of any order work, and it is what the functions
+run where the module was built without the elementwise kernels.
 """
 from __future__ import annotations
 
 import math
 
 from .. import backend
-from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import cast_back, contiguous, float_inputs
@@ -29,16 +28,6 @@ def _gelu_composite(x: Tensor, approximate: str) -> Tensor:
     return 0.5 * x * (1 + (x * (1 / math.sqrt(2.0))).erf())
 
 
-def _gelu_derivative(x: Tensor, approximate: str) -> Tensor:
-    """d gelu / dx in Tensor ops."""
-    if approximate == "tanh":
-        t = (_SQRT_2_OVER_PI * (x + _TANH_COEF * x * x * x)).tanh()
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _TANH_COEF * x * x)
-    cdf = 0.5 * (1 + (x * (1 / math.sqrt(2.0))).erf())
-    pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
-    return cdf + x * pdf
-
-
 class _Gelu(Op):
     @staticmethod
     def forward(ctx, x, approximate):
@@ -47,11 +36,11 @@ class _Gelu(Op):
             backend.kernels_of(x).gelu_forward(contiguous(x), out, approximate)
         return out
 
+    composite = staticmethod(_gelu_composite)
+
     @staticmethod
     def backward(ctx, g):
         x, approximate = ctx.inputs
-        if grad_mode.is_grad_enabled():
-            return g * _gelu_derivative(x, approximate), None
         gx = backend.xp_of(x._data).empty(x.shape, dtype=x._data.dtype)
         if gx.size:
             backend.kernels_of(x._data).gelu_backward(contiguous(g._data), contiguous(x._data), gx,
@@ -68,11 +57,12 @@ class _Silu(Op):
         return out
 
     @staticmethod
+    def composite(x):
+        return x * x.sigmoid()
+
+    @staticmethod
     def backward(ctx, g):
         (x,) = ctx.inputs
-        if grad_mode.is_grad_enabled():
-            s = x.sigmoid()
-            return g * s * (1 + x * (1 - s))
         gx = backend.xp_of(x._data).empty(x.shape, dtype=x._data.dtype)
         if gx.size:
             backend.kernels_of(x._data).silu_backward(contiguous(g._data), contiguous(x._data), gx)
@@ -89,7 +79,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     (x,), dtype = float_inputs("gelu", input)
-    out = _Gelu.apply(x, approximate) if _has_kernel(x, "gelu_forward") else _gelu_composite(x, approximate)
+    out = _Gelu.apply(x, approximate) if _has_kernel(x, "gelu_forward") else _Gelu.composite(x, approximate)
     return cast_back(out, dtype)
 
 
@@ -98,6 +88,6 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
         return _inplace(input, silu)
     (x,), dtype = float_inputs("silu", input)
-    out = _Silu.apply(x) if _has_kernel(x, "silu_forward") else x * x.sigmoid()
+    out = _Silu.apply(x) if _has_kernel(x, "silu_forward") else _Silu.composite(x)
     return cast_back(out, dtype)
 
