@@ -275,7 +275,7 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def clone(self, memory_format=None) -> "Tensor":
+    def clone(self) -> "Tensor":
         return ops.clone(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
