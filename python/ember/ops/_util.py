@@ -13,17 +13,6 @@ from ..tensor import Tensor
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
-def xp(*arrays):
-    for a in arrays:
-        if backend.is_cuda_array(a):
-            return backend.xp_of(a)
-    return np
-
-
-def is_scalar(v) -> bool:
-    return isinstance(v, (numbers.Number, np.generic)) or (isinstance(v, Tensor) and v.ndim == 0 and False)
-
-
 def result_dtype(*args) -> np.dtype:
     """PyTorch promotion: tensors decide among themselves; a Python scalar (or 0-d tensor) only
     lifts the category (bool < int < float), landing on the default dtype of that category."""
@@ -64,15 +53,6 @@ def float_dtype(*args) -> np.dtype:
     """The dtype of a floating-point result (ints and bools become the default float dtype)."""
     d = result_dtype(*args)
     return d if d.kind == "f" else _dtype.get_default_dtype().np
-
-
-def device_of(*args):
-    for a in args:
-        if isinstance(a, Tensor):
-            return a.device
-    from .._device import CPU
-
-    return CPU
 
 
 def check_same_device(*tensors) -> None:
@@ -190,8 +170,8 @@ def _write_one(r, out, name: str) -> None:
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     src = r._data
     if not _can_cast(src.dtype, out._data.dtype):
-        raise RuntimeError(f"result type {_TORCH_NAMES[src.dtype.name]} can't be cast to the desired "
-                           f"output type {_TORCH_NAMES[out._data.dtype.name]}")
+        raise RuntimeError(f"result type {_TORCH_NAMES[src.dtype.name]} can't be cast to the "
+                           f"desired output type {_TORCH_NAMES[out._data.dtype.name]}")
     if r.device != out.device:
         raise RuntimeError(f"Expected out tensor to have device {r.device}, but got {out.device} "
                            "instead")
@@ -200,11 +180,11 @@ def _write_one(r, out, name: str) -> None:
             import warnings
 
             warnings.warn(f"An output with one or more elements was resized since it had shape "
-                          f"{list(out._data.shape)}, which does not match the required output shape "
-                          f"{list(src.shape)}. This behavior is deprecated, and in a future PyTorch "
-                          "release outputs will not be resized unless they have zero elements. You "
-                          "can explicitly reuse an out tensor t by resizing it, inplace, to zero "
-                          "elements with t.resize_(0).", UserWarning, stacklevel=4)
+                          f"{list(out._data.shape)}, which does not match the required output "
+                          f"shape {list(src.shape)}. This behavior is deprecated, and in a future "
+                          "PyTorch release outputs will not be resized unless they have zero "
+                          "elements. You can explicitly reuse an out tensor t by resizing it, "
+                          "inplace, to zero elements with t.resize_(0).", UserWarning, stacklevel=4)
         out._data = backend.xp_of(src).empty(src.shape, dtype=out._data.dtype)
     out._data[...] = src
     out._version += 1
@@ -230,7 +210,8 @@ def with_out(fn=None, *, factory: bool = False):
                 kwargs["device"] = out.device
             if kwargs.get("requires_grad"):
                 raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
-                                   "automatic differentiation, but one of the arguments requires grad.")
+                                   "automatic differentiation, but one of the arguments requires "
+                                   "grad.")
         return write_out(fn(*args, **kwargs), out, name)
 
     return wrapper

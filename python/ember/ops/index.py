@@ -241,8 +241,8 @@ class Gather(Op):
 @with_out
 def gather(input, dim: int, index, *, sparse_grad=False):
     if sparse_grad:
-        raise NotImplementedError("gather(): sparse_grad=True is not supported (Ember has no sparse "
-                                  "tensors)")
+        raise NotImplementedError("gather(): sparse_grad=True is not supported (Ember has no "
+                                  "sparse tensors)")
     _check_index_tensor(index, "gather")
     check_same_device(input, index)
     d = wrap_dim(dim, input.ndim)

@@ -245,7 +245,8 @@ def tensordot(a, b, dims=2):
 @with_out
 def matrix_power(input, n):
     if n < 0:
-        raise NotImplementedError("matrix_power: negative powers (matrix inverses) are not supported")
+        raise NotImplementedError("matrix_power: negative powers (matrix inverses) are not "
+                                  "supported")
     if n == 0:
         from .creation import eye
 

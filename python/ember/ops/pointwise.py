@@ -158,12 +158,13 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode == "floor":
         r = floor_divide(input, other)
     elif rounding_mode == "trunc":
-        r = trunc(_binary(Div, input, other, float_result=True)).to(_np_to_ember(result_dtype(input, other)))
+        r = trunc(_binary(Div, input, other, float_result=True))
+        r = r.to(_np_to_ember(result_dtype(input, other)))
     elif rounding_mode is None:
         r = _binary(Div, input, other, float_result=True)
     else:
-        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                         f"'{rounding_mode}'")
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found '{rounding_mode}'")
     return r if out is None else write_out(r, out, "div")
 
 
@@ -199,7 +200,7 @@ def floor_divide(input, other):
 
 
 class Remainder(Op):
-    """x - floor(x / y) * y: the sign of the divisor (Python's %). d/dx = 1, d/dy = -floor(x / y)."""
+    """x - floor(x / y) * y: the sign of the divisor (Python's %); d/dx = 1, d/dy = -floor(x/y)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -530,12 +531,14 @@ def _select_grads(ctx, g, to_a):
 
 @with_out
 def fmax(input, other):
-    return _binary(Fmax, input, other if isinstance(other, Tensor) else to_tensor(other, like=input))
+    return _binary(Fmax, input, other if isinstance(other, Tensor) else
+                   to_tensor(other, like=input))
 
 
 @with_out
 def fmin(input, other):
-    return _binary(Fmin, input, other if isinstance(other, Tensor) else to_tensor(other, like=input))
+    return _binary(Fmin, input, other if isinstance(other, Tensor) else
+                   to_tensor(other, like=input))
 
 
 # ---- comparisons and logic (not differentiable) ---------------------------------------------------

@@ -314,7 +314,8 @@ class _VectorNorm(Op):
             for d in ctx.dims:
                 n, g = n.unsqueeze(d), g.unsqueeze(d)
         if p == 0:  # piecewise constant
-            return Tensor._make(backend.xp_of(x._data).zeros(x.shape, x._data.dtype)), None, None, None
+            zeros = Tensor._make(backend.xp_of(x._data).zeros(x.shape, x._data.dtype))
+            return zeros, None, None, None
         if p == 1:
             return x.sign() * g, None, None, None
         if p in (float("inf"), -float("inf")):
@@ -327,7 +328,10 @@ class _VectorNorm(Op):
             scaled = where(x == 0, 0.0, x.sign() * where(x == 0, 1.0, x.abs()) ** (p - 1))
             return scaled * g * n ** (1 - p), None, None, None
         safe = where(zero, 1.0, n)
-        scaled = x if p == 2 else (x * x.abs() ** (p - 2) if p > 2 else x.sign() * x.abs() ** (p - 1))
+        if p == 2:
+            scaled = x
+        else:
+            scaled = x * x.abs() ** (p - 2) if p > 2 else x.sign() * x.abs() ** (p - 1)
         return scaled * where(zero, 0.0, g / safe ** (p - 1)), None, None, None
 
 
@@ -339,8 +343,8 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {x.dtype.name.capitalize()}")
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {x.dtype.name.capitalize()}")
     return _VectorNorm.apply(x, float(ord), dims_tuple(dim, x.ndim), keepdim)
 
 
