@@ -411,3 +411,13 @@ def test_mark_dirty_requires_the_dirty_input_among_outputs():
 
     with pytest.raises(RuntimeError, match="marked as dirty"):
         Bad.apply(ember.ones(2))
+
+
+# ---- gradcheck options ------------------------------------------------------------------------------
+def test_gradcheck_options_are_honoured_or_refused():
+    x = T([1.0, 2.0], grad=True)
+    assert gradcheck(ember.exp, (x,), fast_mode=True, nondet_tol=0.0, check_forward_ad=False)
+    with pytest.raises(NotImplementedError, match="check_batched_grad"):
+        gradcheck(ember.exp, (x,), check_batched_grad=True)
+    with pytest.raises(TypeError, match="no_such_option"):
+        gradcheck(ember.exp, (x,), no_such_option=1)
