@@ -12,7 +12,6 @@ import numpy as np
 
 from . import _dtype, backend
 from ._device import CPU, device
-from .autograd import grad_mode
 
 
 class Tensor:
@@ -160,7 +159,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return builtins.bool(self.item())
 
     def __float__(self) -> float:
@@ -198,8 +197,6 @@ class Tensor:
                                "the deepcopy protocol at the moment")
         out = type(self).__new__(type(self))
         out._init(self._data.copy(), self.requires_grad)
-        if isinstance(self, _parameter_type()):
-            pass
         out.__dict__.update({k: v for k, v in getattr(self, "__dict__", {}).items()})
         memo[id(self)] = out
         return out
@@ -207,6 +204,11 @@ class Tensor:
     # ---- device / dtype moves ---------------------------------------------------------------
     def to(self, *args, **kwargs) -> "Tensor":
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; differentiable."""
+        # non_blocking is a no-op: Ember's device copies are synchronous, which is always correct
+        unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy"}
+        if unknown:
+            raise TypeError(f"to() got an unexpected keyword argument '{sorted(unknown)[0]}'")
+        args = [a for a in args if not isinstance(a, builtins.bool)]  # to(dev, dtype, non_blocking)
         dev, dt = None, None
         for a in list(args) + [kwargs.get("device"), kwargs.get("dtype")]:
             if a is None:
@@ -222,12 +224,13 @@ class Tensor:
             out = ops.cast(out, dt)
         if dev is not None and dev != out.device:
             out = ops.to_device(out, dev)
-        return out
+        return ops.clone(out) if out is self and kwargs.get("copy") else out
 
     def cpu(self) -> "Tensor":
         return self.to(CPU)
 
     def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        # non_blocking is a no-op: Ember's host-to-device copies are synchronous (always correct)
         return self.to(_as_device("cuda" if device is None else
                                   (f"cuda:{device}" if isinstance(device, int) else device)))
 
@@ -275,7 +278,7 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def clone(self, memory_format=None) -> "Tensor":
+    def clone(self) -> "Tensor":
         return ops.clone(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -450,12 +453,6 @@ def _rebuild(arr, dev, requires_grad):
     t = Tensor._make(backend.to_device_array(arr, device(dev)))
     t.requires_grad = requires_grad
     return t
-
-
-def _parameter_type():
-    from .nn.parameter import Parameter
-
-    return Parameter
 
 
 def _as_device(d) -> device:

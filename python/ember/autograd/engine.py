@@ -178,9 +178,10 @@ def _apply(node, grads: list, prof, check_nan: bool, create_graph: bool) -> tupl
     """The gradients ``node`` sends to its inputs (its missing output gradients taken as zeros)."""
     if all(g is None for g in grads):
         return (None,) * len(node.next_functions)
-    for i, g in enumerate(grads):
-        if g is None:
-            grads[i] = _zeros_for(node, i)
+    if node.ctx is None or node.ctx.materialize_grads:  # (a released ctx: apply raises below)
+        for i, g in enumerate(grads):
+            if g is None and node.output_meta[i] is not None:
+                grads[i] = _zeros_for(node, i)
     if prof is not None:
         token = prof.push(node.name(), "backward", grads)
     in_grads = node.apply(grads, create_graph)

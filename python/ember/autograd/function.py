@@ -37,6 +37,7 @@ class Context:
     _outputs: tuple = ()  # (weakref, version) per output
     materialize_grads = True
     _non_differentiable: frozenset = frozenset()
+    _dirty: tuple = ()  # the tensors forward modified in place (mark_dirty)
     versions: tuple = ()  # per input: its version when saved (None: backward does not read it)
     create_graph = False  # set by the engine: whether this backward is itself being recorded
     attrs = None  # the keyword arguments of forward, when they were given (for ``composite``)
@@ -47,10 +48,15 @@ class Context:
     def mark_non_differentiable(self, *tensors) -> None:
         self._non_differentiable = self._non_differentiable | {id(t) for t in tensors}
 
-    def mark_dirty(self, *tensors) -> None:  # accepted for PyTorch compatibility
-        pass
+    def mark_dirty(self, *tensors) -> None:
+        """Declare inputs that forward modified in place. Each must be returned as an output; that
+        output is then the input object itself, its version bumped and its history rebased onto
+        this op (as PyTorch)."""
+        self._dirty = self._dirty + tensors
 
     def set_materialize_grads(self, value: bool) -> None:
+        """With True (the default) backward receives zeros for outputs that got no gradient; with
+        False it receives None for them."""
         self.materialize_grads = value
 
     def output(self, i: int = 0):
@@ -190,11 +196,13 @@ class Function:
         if cls._forward_on_arrays:
             raw = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args], **attrs)
         else:
+            detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
             with grad_mode.no_grad():
-                raw = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args],
-                                  **attrs)
+                raw = cls.forward(ctx, *detached, **attrs)
         single = not isinstance(raw, tuple)
         outs = (_wrap(raw),) if single else tuple([_wrap(r) for r in raw])  # Tensors and Nones
+        if ctx._dirty:
+            outs = _dirty_outputs(ctx, args, detached, outs, record)
         if record:
             ctx.inputs = args
             if attrs:
@@ -276,6 +284,31 @@ def composite_backward(composite, ctx, grads) -> tuple:
     for i, g in zip(wanted, found):
         result[i] = g
     return tuple(result)
+
+
+def _dirty_outputs(ctx, args, detached, outs, record: bool) -> tuple:
+    """PyTorch's mark_dirty: an output that is a dirtied input becomes that input object (its
+    version bumped by the in-place writes forward made on its detached alias, at least once), so
+    ``apply`` rebases its history below."""
+    where = {id(d): i for i, d in enumerate(detached) if isinstance(d, Tensor)}
+    dirty = {id(t) for t in ctx._dirty}
+    returned = set()
+    outs = list(outs)
+    for k, o in enumerate(outs):
+        if o is None or id(o) not in dirty or id(o) not in where:
+            continue
+        original = args[where[id(o)]]
+        if record and original.is_leaf and original.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        original._version += max(o._version, 1)
+        outs[k] = original
+        returned.add(id(o))
+    if returned != dirty:
+        raise RuntimeError("Some elements marked as dirty during the forward method were not "
+                           "returned as output. The inputs that are modified inplace must all be "
+                           "outputs of the Function.")
+    return tuple(outs)
 
 
 def _wrap(r):

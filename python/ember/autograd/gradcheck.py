@@ -11,6 +11,27 @@ import numpy as np
 from .. import backend
 
 
+# PyTorch's other options, by what they mean here: accepted at any value where Ember's check already
+# behaves that way, accepted only at False where they ask for a check Ember does not make.
+_NO_OP_OPTIONS = {"fast_mode", "nondet_tol", "check_grad_dtypes", "masked",
+                  "gen_non_contig_grad_outputs", "check_rev_over_rev"}
+_UNSUPPORTED_CHECKS = {"check_undefined_grad", "check_batched_grad", "check_batched_forward_grad",
+                       "check_forward_ad", "check_fwd_over_rev"}
+
+
+def _check_options(name: str, options: dict) -> None:
+    # fast_mode: Ember always checks random directional derivatives (PyTorch's fast mode); its
+    # backward is deterministic, so nondet_tol loosens nothing; dtypes are checked as they come.
+    for key, value in options.items():
+        if key in _NO_OP_OPTIONS or (key == "check_backward_ad" and value):
+            continue
+        if key in _UNSUPPORTED_CHECKS:
+            if value:
+                raise NotImplementedError(f"{name}(): {key}=True is not supported by Ember")
+            continue
+        raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
+
+
 def _inputs(inputs):
     return inputs if isinstance(inputs, tuple) else (inputs,)
 
@@ -23,7 +44,9 @@ def _flat_outputs(out):
 
 
 def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True, n_directions: int = 3, seed: int = 0, **_ignored) -> bool:
+              raise_exception: bool = True, n_directions: int = 3, seed: int = 0,
+              **options) -> bool:
+    _check_options("gradcheck", options)
     from .. import ops
     from ..tensor import Tensor
     from . import grad as autograd_grad
@@ -75,7 +98,9 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0, **_ignored) -> bool:
+                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0,
+                  **options) -> bool:
+    _check_options("gradgradcheck", options)
     """Check second derivatives: gradcheck of the (create_graph) gradient function."""
     from .. import ops
     from . import grad as autograd_grad

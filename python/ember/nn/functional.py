@@ -417,49 +417,18 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
 
 
 # ---- distances and normalisation ------------------------------------------------------------------
-class _VectorNorm(Op):
-    """p-norm over ``dims`` whose gradient is 0 (not NaN) where the norm is 0, as PyTorch's."""
-
-    @staticmethod
-    def forward(ctx, x, p, dims, keepdim):
-        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
-        xp = backend.xp_of(x)
-        a = xp.abs(x)
-        if p == math.inf:
-            return a.max(axis=dims, keepdims=keepdim)
-        if p == 2:
-            return xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
-        return (a ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
-
-    @staticmethod
-    def backward(ctx, g):
-        x = ctx.inputs[0]
-        n = ctx.output()
-        if not ctx.keepdim:
-            for d in ctx.dims:
-                n, g = n.unsqueeze(d), g.unsqueeze(d)
-        safe = _ops.where(n == 0, 1.0, n)
-        if ctx.p == math.inf:
-            hit = (x.abs() == n).to(x.dtype)
-            grad = x.sign() * hit / hit.sum(ctx.dims, keepdim=True).clamp(min=1)
-        elif ctx.p == 2:
-            grad = x / safe
-        else:
-            grad = x.sign() * x.abs() ** (ctx.p - 1) / safe ** (ctx.p - 1)
-        return _ops.where(n == 0, 0.0, g * grad), None, None, None
-
-
 def _norm(x: Tensor, p: float, dim, keepdim: bool = False) -> Tensor:
-    if p <= 0:
-        raise ValueError(f"only p > 0 norms are supported, got p={p}")
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = tuple(sorted(d % x.ndim for d in dims)) if x.ndim else ()
-    return _VectorNorm.apply(x, float(p), dims, keepdim)
+    return _ops.vector_norm(x, p, dim, keepdim)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
-    return input / _norm(input, p, dim, keepdim=True).clamp(min=eps)
+    r = input / _norm(input, p, dim, keepdim=True).clamp(min=eps)
+    if out is None:
+        return r
+    from ..ops._util import write_out
+
+    return write_out(r, out, "normalize")
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

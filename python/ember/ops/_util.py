@@ -13,17 +13,6 @@ from ..tensor import Tensor
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
-def xp(*arrays):
-    for a in arrays:
-        if backend.is_cuda_array(a):
-            return backend.xp_of(a)
-    return np
-
-
-def is_scalar(v) -> bool:
-    return isinstance(v, (numbers.Number, np.generic)) or (isinstance(v, Tensor) and v.ndim == 0 and False)
-
-
 def result_dtype(*args) -> np.dtype:
     """PyTorch promotion: tensors decide among themselves; a Python scalar (or 0-d tensor) only
     lifts the category (bool < int < float), landing on the default dtype of that category."""
@@ -64,15 +53,6 @@ def float_dtype(*args) -> np.dtype:
     """The dtype of a floating-point result (ints and bools become the default float dtype)."""
     d = result_dtype(*args)
     return d if d.kind == "f" else _dtype.get_default_dtype().np
-
-
-def device_of(*args):
-    for a in args:
-        if isinstance(a, Tensor):
-            return a.device
-    from .._device import CPU
-
-    return CPU
 
 
 def check_same_device(*tensors) -> None:
@@ -146,3 +126,92 @@ def dims_tuple(dim, ndim: int):
             raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
         return dims
     return (wrap_dim(dim, ndim),)
+
+
+# ---- out= ---------------------------------------------------------------------------------------
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+
+
+def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
+    """PyTorch's canCast: never to a lower category (float -> integer, non-bool -> bool)."""
+    return _KIND_RANK.get(src.kind, 2) <= _KIND_RANK.get(dst.kind, 2)
+
+
+def _check_out_grad(name: str, outs) -> None:
+    from ..autograd import grad_mode
+
+    if grad_mode.is_grad_enabled() and True in [o.requires_grad for o in outs]:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+
+
+def write_out(result, out, name: str):
+    """PyTorch's ``out=`` contract, shared by every op that takes it: ``result`` (a Tensor, or a
+    tuple of Tensors for ``out=(values, indices)``) is written into ``out``, which is returned.
+    ``out`` is resized when its shape differs (with PyTorch's warning unless it was empty); the
+    values are cast to ``out``'s dtype, which may not be of a lower category (float into an integer
+    tensor raises); and autograd does not record through ``out=``, so an argument that requires
+    grad while grad mode is on is an error."""
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(result)} Tensors")
+        _check_out_grad(name, list(result) + list(out))
+        for r, o in zip(result, out):
+            _write_one(r, o, name)
+        return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
+    _check_out_grad(name, (result, out))
+    _write_one(result, out, name)
+    return out
+
+
+def _write_one(r, out, name: str) -> None:
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    src = r._data
+    if not _can_cast(src.dtype, out._data.dtype):
+        raise RuntimeError(f"result type {_TORCH_NAMES[src.dtype.name]} can't be cast to the "
+                           f"desired output type {_TORCH_NAMES[out._data.dtype.name]}")
+    if r.device != out.device:
+        raise RuntimeError(f"Expected out tensor to have device {r.device}, but got {out.device} "
+                           "instead")
+    if tuple(src.shape) != tuple(out._data.shape):
+        if out._data.size:
+            import warnings
+
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out._data.shape)}, which does not match the required output "
+                          f"shape {list(src.shape)}. This behavior is deprecated, and in a future "
+                          "PyTorch release outputs will not be resized unless they have zero "
+                          "elements. You can explicitly reuse an out tensor t by resizing it, "
+                          "inplace, to zero elements with t.resize_(0).", UserWarning, stacklevel=4)
+        out._data = backend.xp_of(src).empty(src.shape, dtype=out._data.dtype)
+    out._data[...] = src
+    out._version += 1
+
+
+def with_out(fn=None, *, factory: bool = False):
+    """Give ``fn`` PyTorch's ``out=`` keyword through ``write_out``. A ``factory`` (zeros, arange,
+    rand, ...) takes its dtype and device from ``out`` unless they are given, as in PyTorch."""
+    if fn is None:
+        return lambda f: with_out(f, factory=factory)
+    import functools
+
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if factory and isinstance(out, Tensor):
+            if kwargs.get("dtype") is None:
+                kwargs["dtype"] = out.dtype
+            if kwargs.get("device") is None:
+                kwargs["device"] = out.device
+            if kwargs.get("requires_grad"):
+                raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                                   "automatic differentiation, but one of the arguments requires "
+                                   "grad.")
+        return write_out(fn(*args, **kwargs), out, name)
+
+    return wrapper

@@ -11,6 +11,7 @@ from .. import random as _random
 from .._device import CPU, device
 from ..autograd import grad_mode
 from ..tensor import Tensor
+from ._util import with_out
 
 
 def _dev(d) -> device:
@@ -87,7 +88,9 @@ def _replace_tensors(data):
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memory=False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (nested lists, NumPy arrays, scalars, tensors)."""
+    """A new tensor holding a copy of ``data`` (nested lists, NumPy arrays, scalars, tensors).
+    ``pin_memory`` is accepted as a no-op: pinning only speeds host-to-GPU copies up, and Ember's
+    host arrays go through CuPy's own staging (as ``Tensor.pin_memory`` returns ``self``)."""
     arr = _infer(data)
     arr = arr.copy() if not backend.is_cuda_array(arr) else arr.copy()
     if dtype is None and isinstance(data, Tensor):
@@ -144,18 +147,22 @@ def _make(arr, requires_grad):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+@with_out(factory=True)
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _make(_xp(device).zeros(_size(size), dtype=_default(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+@with_out(factory=True)
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _make(_xp(device).ones(_size(size), dtype=_default(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None) -> Tensor:
+@with_out(factory=True)
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _make(_xp(device).empty(_size(size), dtype=_default(dtype)), requires_grad)
 
 
+@with_out(factory=True)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is None:
         dtype = (_dtype.bool if isinstance(fill_value, bool) else
@@ -169,23 +176,24 @@ def _like(fn, input, dtype, device, requires_grad, *args):
               requires_grad=requires_grad)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
     return _like(zeros, input, dtype, device, requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(input, *, dtype=None, device=None, requires_grad=False):
     return _like(ones, input, dtype, device, requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def empty_like(input, *, dtype=None, device=None, requires_grad=False):
     return _like(empty, input, dtype, device, requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
+@with_out(factory=True)
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if end is None:
         start, end = 0, start
@@ -198,20 +206,24 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(arr, dtype, device, requires_grad)
 
 
+@with_out(factory=True)
 def range_(start, end, step=1, *, dtype=None, device=None):
     return arange(start, end + step / 2 if step > 0 else end + step / 2, step, dtype=dtype or _dtype.get_default_dtype(),
                   device=device)
 
 
+@with_out(factory=True)
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(np.linspace(start, end, steps), dtype or _dtype.get_default_dtype(), device, requires_grad)
 
 
+@with_out(factory=True)
 def logspace(start, end, steps: int, base=10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(np.logspace(start, end, steps, base=base), dtype or _dtype.get_default_dtype(), device,
                    requires_grad)
 
 
+@with_out(factory=True)
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _make(_xp(device).eye(n, m, dtype=_default(dtype)), requires_grad)
 
@@ -227,16 +239,19 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None):
 
 
 # ---- random --------------------------------------------------------------------------------------
+@with_out(factory=True)
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     arr = _random.random_array("uniform", _size(size), _default(dtype), _dev(device), generator)
     return _make(arr, requires_grad)
 
 
+@with_out(factory=True)
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     arr = _random.random_array("normal", _size(size), _default(dtype), _dev(device), generator)
     return _make(arr, requires_grad)
 
 
+@with_out(factory=True)
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     if high is None:
         low, high = 0, low
@@ -249,6 +264,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     return _make(arr, requires_grad)
 
 
+@with_out(factory=True)
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _make(_random.random_array("permutation", (n,), dt, _dev(device), generator, n=n), requires_grad)
@@ -270,6 +286,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
 
 
+@with_out(factory=True)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
@@ -280,12 +297,14 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return _make(arr, requires_grad)
 
 
+@with_out
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     probs = input._data if p is None else p
     u = _random.random_array("uniform", tuple(input.shape), input._data.dtype, input.device, generator)
     return Tensor._make((u < probs).astype(input._data.dtype))
 
 
+@with_out
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
     probs = backend.to_host(input._data).astype(np.float64)
     rows = probs.reshape(-1, probs.shape[-1])

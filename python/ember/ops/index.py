@@ -11,7 +11,7 @@ from .. import backend
 from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor
-from ._util import arr_of, check_same_device, result_dtype, sum_to, wrap_dim
+from ._util import arr_of, check_same_device, result_dtype, sum_to, with_out, wrap_dim
 
 
 # ---- index normalisation ------------------------------------------------------------------------
@@ -238,7 +238,11 @@ class Gather(Op):
         return scatter_add(zeros, ctx.dim, ctx.inputs[1], g), None
 
 
+@with_out
 def gather(input, dim: int, index, *, sparse_grad=False):
+    if sparse_grad:
+        raise NotImplementedError("gather(): sparse_grad=True is not supported (Ember has no "
+                                  "sparse tensors)")
     _check_index_tensor(index, "gather")
     check_same_device(input, index)
     d = wrap_dim(dim, input.ndim)
@@ -255,6 +259,7 @@ def gather(input, dim: int, index, *, sparse_grad=False):
     return Gather.apply(input, index, dim=d)
 
 
+@with_out
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
@@ -313,6 +318,7 @@ def _pad_to(t, shape):
     return pad(t, widths)
 
 
+@with_out
 def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
     _check_index_tensor(index, "scatter")
     if src is None:
@@ -328,10 +334,12 @@ def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
     return Scatter.apply(input, index, s, dim=d, reduce=reduce)
 
 
+@with_out
 def scatter_add(input, dim: int, index, src):
     return scatter(input, dim, index, src, reduce="add")
 
 
+@with_out
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce == "sum":
         return scatter_add(input, dim, index, src)
@@ -362,6 +370,7 @@ class IndexSelect(Op):
         return index_add(zeros, ctx.dim, ctx.inputs[1], g), None
 
 
+@with_out
 def index_select(input, dim: int, index):
     _check_index_tensor(index, "index_select")
     if index.ndim > 1:
@@ -390,12 +399,14 @@ class IndexAdd(Op):
         return g if ctx.needs_input_grad[0] else None, None, gsrc
 
 
+@with_out
 def index_add(input, dim: int, index, source, *, alpha=1):
     _check_index_tensor(index, "index_add")
     src = source if source._data.dtype == input._data.dtype else source.to(input.dtype)
     return IndexAdd.apply(input, index, src, dim=wrap_dim(dim, input.ndim), alpha=alpha)
 
 
+@with_out
 def index_fill(input, dim, index, value):
     idx = [slice(None)] * input.ndim
     idx[wrap_dim(dim, input.ndim)] = index
@@ -436,6 +447,7 @@ def masked_fill(input, mask, value):
     return MaskedFill.apply(input, mask, value)
 
 
+@with_out
 def masked_select(input, mask):
     return getitem(input.expand(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))),
                    mask.expand(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))))
@@ -446,6 +458,7 @@ def masked_scatter(input, mask, source):
     return index_put(input, (mask,), source.reshape(-1)[:n])
 
 
+@with_out
 def nonzero(input, *, as_tuple: bool = False):
     xp = backend.xp_of(input._data)
     idx = xp.nonzero(input._data)
@@ -471,16 +484,19 @@ def one_hot(tensor, num_classes: int = -1):
     return Tensor._make(out)
 
 
+@with_out
 def take(input, index):
     return getitem(input.reshape(-1), index)
 
 
+@with_out
 def searchsorted(sorted_sequence, input, *, right=False):
     xp = backend.xp_of(sorted_sequence._data)
     v = input._data if isinstance(input, Tensor) else xp.asarray(input)
     return Tensor._make(xp.searchsorted(sorted_sequence._data, v, side="right" if right else "left").astype(np.int64))
 
 
+@with_out
 def bucketize(input, boundaries, *, right=False):
     return searchsorted(boundaries, input, right=right)
 

@@ -11,7 +11,7 @@ from .. import backend
 from .._dtype import from_numpy_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor
-from ._util import check_same_device, result_dtype, sum_to
+from ._util import check_same_device, result_dtype, sum_to, with_out
 
 
 def _as_operand(x):
@@ -93,6 +93,7 @@ class Matmul(Op):
         return ga, gb
 
 
+@with_out
 def matmul(input, other):
     check_same_device(input, other)
     sa, sb = input._data.shape, other._data.shape
@@ -115,12 +116,14 @@ def matmul(input, other):
     return out
 
 
+@with_out
 def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
     return matmul(input, mat2)
 
 
+@with_out
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
@@ -129,10 +132,12 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
+@with_out
 def mv(input, vec):
     return matmul(input, vec)
 
 
+@with_out
 def dot(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError("1D tensors expected, but got {}D and {}D tensors".format(input.ndim, other.ndim))
@@ -142,6 +147,7 @@ def dot(input, other):
 inner = vdot = dot
 
 
+@with_out
 def outer(input, vec2):
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
@@ -149,14 +155,17 @@ def outer(input, vec2):
 ger = outer
 
 
+@with_out
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return beta * input + alpha * matmul(mat1, mat2)
 
 
+@with_out
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return beta * input + alpha * matmul(batch1, batch2)
 
 
+@with_out
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     return beta * input + alpha * matmul(mat, vec)
 
@@ -201,6 +210,7 @@ class Einsum(Op):
         return tuple(grads)
 
 
+@with_out
 def cross(input, other, dim=-1):
     from .shape import stack
 
@@ -210,12 +220,13 @@ def cross(input, other, dim=-1):
 
 
 def cdist(x1, x2, p=2.0):
-    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    if p == 2.0:
-        return ((diff * diff).sum(-1)).clamp(min=0).sqrt()
-    return (diff.abs() ** p).sum(-1) ** (1.0 / p)
+    from .reduce import norm
+
+    # the one p-norm op: its gradient at a zero distance is 0, as PyTorch's cdist
+    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
 
 
+@with_out
 def tensordot(a, b, dims=2):
     letters = "abcdefghijklmnopqrstuvwxyz"
     if isinstance(dims, int):
@@ -231,7 +242,16 @@ def tensordot(a, b, dims=2):
     return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)
 
 
+@with_out
 def matrix_power(input, n):
+    if n < 0:
+        raise NotImplementedError("matrix_power: negative powers (matrix inverses) are not "
+                                  "supported")
+    if n == 0:
+        from .creation import eye
+
+        k = input.shape[-1]
+        return eye(k, dtype=input.dtype, device=input.device).expand(tuple(input.shape)).clone()
     out = input
     for _ in range(n - 1):
         out = matmul(out, input)

@@ -10,7 +10,8 @@ from .. import backend
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import contiguous
-from ._util import arr_of, check_same_device, float_dtype, result_dtype, sum_to, to_tensor
+from ._util import (arr_of, check_same_device, float_dtype, result_dtype, sum_to, to_tensor,
+                    with_out, write_out)
 
 
 def _shape(a):
@@ -133,18 +134,21 @@ def _np_to_ember(dt):
 
 
 def add(input, other, *, alpha=1, out=None):
-    return _binary(Add, input, other, alpha=alpha)
+    r = _binary(Add, input, other, alpha=alpha)
+    return r if out is None else write_out(r, out, "add")
 
 
 def sub(input, other, *, alpha=1, out=None):
-    return _binary(Sub, input, other, alpha=alpha)
+    r = _binary(Sub, input, other, alpha=alpha)
+    return r if out is None else write_out(r, out, "sub")
 
 
 subtract = sub
 
 
 def mul(input, other, *, out=None):
-    return _binary(Mul, input, other)
+    r = _binary(Mul, input, other)
+    return r if out is None else write_out(r, out, "mul")
 
 
 multiply = mul
@@ -152,15 +156,22 @@ multiply = mul
 
 def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        return trunc(_binary(Div, input, other, float_result=True)).to(_np_to_ember(result_dtype(input, other)))
-    return _binary(Div, input, other, float_result=True)
+        r = floor_divide(input, other)
+    elif rounding_mode == "trunc":
+        r = trunc(_binary(Div, input, other, float_result=True))
+        r = r.to(_np_to_ember(result_dtype(input, other)))
+    elif rounding_mode is None:
+        r = _binary(Div, input, other, float_result=True)
+    else:
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found '{rounding_mode}'")
+    return r if out is None else write_out(r, out, "div")
 
 
 divide = true_divide = div
 
 
+@with_out
 def pow(input, exponent):  # noqa: A001
     if not isinstance(input, Tensor):
         return _binary(Pow, input, exponent)
@@ -171,26 +182,76 @@ def pow(input, exponent):  # noqa: A001
     return Pow.apply(x, exponent)
 
 
+def _check_int_zero(b, dt) -> None:
+    """Integer division by zero is an error in PyTorch (NumPy would return 0 with a warning)."""
+    if dt.kind in "biu" and bool((backend.xp_of(b).asarray(b) == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
+
+
+@with_out
 def floor_divide(input, other):
     check_same_device(input, other)
     dt = result_dtype(input, other)
     a = arr_of(input, dt, _ref(input, other))
     b = arr_of(other, dt, _ref(input, other))
-    return Tensor._make(backend.xp_of(_ref(input, other)).floor_divide(a, b))
+    _check_int_zero(b, dt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return Tensor._make(backend.xp_of(_ref(input, other)).floor_divide(a, b))
 
 
-def remainder(input, other):
-    check_same_device(input, other)
+class Remainder(Op):
+    """x - floor(x / y) * y: the sign of the divisor (Python's %); d/dx = 1, d/dy = -floor(x/y)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _xp2(a, b).remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-g * floor(a / b), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Fmod(Op):
+    """x - trunc(x / y) * y: the sign of the dividend (C's fmod). d/dx = 1, d/dy = -trunc(x / y)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _xp2(a, b).fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-g * trunc(a / b), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _xp2(a, b):
+    return backend.xp_of(b if backend.is_cuda_array(b) else a)
+
+
+def _modulo(op, input, other):
     dt = result_dtype(input, other)
-    ref = _ref(input, other)
-    a, b = arr_of(input, dt, ref), arr_of(other, dt, ref)
-    if dt.kind == "f" and isinstance(input, Tensor) and input.requires_grad:
-        # x mod y = x - floor(x / y) * y: differentiable in x
-        return input - floor_divide(input, other).detach() * other
-    return Tensor._make(backend.xp_of(ref).remainder(a, b))
+    if dt.kind in "biu":
+        _check_int_zero(arr_of(other, dt, _ref(input, other)), dt)
+    return _binary(op, input, other)
 
 
-fmod = remainder
+@with_out
+def remainder(input, other):
+    return _modulo(Remainder, input, other)
+
+
+@with_out
+def fmod(input, other):
+    return _modulo(Fmod, input, other)
 
 
 def _ref(a, b):
@@ -219,6 +280,7 @@ def _unary(name, forward, backward, float_only=True, differentiable=True):
         return cls.apply(input)
 
     fn.__name__ = name.lower()
+    fn = with_out(fn)
     fn.op = cls
     return fn
 
@@ -311,6 +373,7 @@ def _sigmoid_array(xp, x):
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
+@with_out
 def round(input, decimals: int = 0):  # noqa: A001
     return Tensor._make(backend.xp_of(input._data).round(input._data, decimals))
 
@@ -345,6 +408,7 @@ class Clamp(Op):
         return gx, glo, ghi
 
 
+@with_out
 def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -354,10 +418,12 @@ def clamp(input, min=None, max=None):  # noqa: A002
 clip = clamp
 
 
+@with_out
 def clamp_min(input, min):  # noqa: A002
     return clamp(input, min=min)
 
 
+@with_out
 def clamp_max(input, max):  # noqa: A002
     return clamp(input, max=max)
 
@@ -377,6 +443,7 @@ class Where(Op):
         return None, ga, gb
 
 
+@with_out
 def where(condition, input=None, other=None):
     if input is None and other is None:
         from .index import nonzero
@@ -418,15 +485,60 @@ class Minimum(Op):
                 sum_to(g * (1 - wa), b.shape) if ctx.needs_input_grad[1] else None)
 
 
+@with_out
 def maximum(input, other):
     return _binary(Maximum, input, other if isinstance(other, Tensor) else to_tensor(other, like=input))
 
 
+@with_out
 def minimum(input, other):
     return _binary(Minimum, input, other if isinstance(other, Tensor) else to_tensor(other, like=input))
 
 
-fmax, fmin = maximum, minimum
+class Fmax(Op):
+    """max(a, b) ignoring NaN (the other argument where one is NaN; NaN only where both are).
+    PyTorch's gradient: to a where a >= b or b is NaN (ties to a), else to b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _xp2(a, b).fmax(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        return _select_grads(ctx, g, (a >= b) | isnan(b))
+
+
+class Fmin(Op):
+    """min(a, b) ignoring NaN; gradient to a where a <= b or b is NaN, else to b (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _xp2(a, b).fmin(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        return _select_grads(ctx, g, (a <= b) | isnan(b))
+
+
+def _select_grads(ctx, g, to_a):
+    a, b = ctx.inputs
+    zero = g * 0
+    return (sum_to(where(to_a, g, zero), a.shape) if ctx.needs_input_grad[0] else None,
+            sum_to(where(to_a, zero, g), b.shape) if ctx.needs_input_grad[1] else None)
+
+
+@with_out
+def fmax(input, other):
+    return _binary(Fmax, input, other if isinstance(other, Tensor) else
+                   to_tensor(other, like=input))
+
+
+@with_out
+def fmin(input, other):
+    return _binary(Fmin, input, other if isinstance(other, Tensor) else
+                   to_tensor(other, like=input))
 
 
 # ---- comparisons and logic (not differentiable) ---------------------------------------------------
@@ -439,7 +551,7 @@ def _compare(ufunc_name):
         return Tensor._make(getattr(xp, ufunc_name)(arr_of(input, dt, ref), arr_of(other, dt, ref)))
 
     fn.__name__ = ufunc_name
-    return fn
+    return with_out(fn)
 
 
 eq = _compare("equal")
@@ -473,18 +585,22 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 # ---- composites ----------------------------------------------------------------------------------
+@with_out
 def addcmul(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 * tensor2
 
 
+@with_out
 def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 / tensor2
 
 
+@with_out
 def lerp(input, end, weight):
     return input + weight * (end - input)
 
 
+@with_out
 def atan2(input, other):
     # atan2(y, x) with gradient (x dy - y dx) / (x^2 + y^2)
     out = Tensor._make(backend.xp_of(input._data).arctan2(input._data, arr_of(other, input._data.dtype, input._data)))

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype, backend
 from ..autograd.function import Op
 from ..tensor import Tensor
-from ._util import dims_tuple, wrap_dim
+from ._util import dims_tuple, with_out, wrap_dim
 from .pointwise import where
 
 values_indices = namedtuple("return_types", ["values", "indices"])
@@ -38,6 +38,7 @@ class Sum(Op):
         return _expand_back(g, ctx.in_shape, ctx.dims, ctx.keepdim)
 
 
+@with_out
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     dims = dims_tuple(dim, input.ndim)
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else (
@@ -45,10 +46,12 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001
     return Sum.apply(input, dims=dims, keepdim=keepdim, dtype=np_dtype)
 
 
+@with_out
 def nansum(input, dim=None, keepdim=False):
     return sum(input.masked_fill(input.isnan(), 0), dim, keepdim)
 
 
+@with_out
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     if input._data.dtype.kind != "f" and dtype is None:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
@@ -61,11 +64,13 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     return sum(x, dims, keepdim) / (n if n else float("nan"))
 
 
+@with_out
 def nanmean(input, dim=None, keepdim=False):
     keep = (~input.isnan()).float() if input.dtype != _dtype.float64 else (~input.isnan()).double()
     return nansum(input, dim, keepdim) / sum(keep, dim, keepdim)
 
 
+@with_out
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     if unbiased is not None and correction is not None:
         raise ValueError("var(): pass either 'unbiased' or 'correction', not both")
@@ -81,6 +86,7 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return sum(centered * centered, dims, keepdim) / (denom if denom > 0 else float("nan"))
 
 
+@with_out
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
@@ -153,22 +159,27 @@ def _max_min(input, dim, keepdim, largest, other=None):
     return values_indices(vals, idx)
 
 
+@with_out
 def max(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
     return _max_min(input, dim, keepdim, True, other)
 
 
+@with_out
 def min(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
     return _max_min(input, dim, keepdim, False, other)
 
 
+@with_out
 def amax(input, dim=(), keepdim=False):
     return _Extreme.apply(input, dims=dims_tuple(dim, input.ndim), keepdim=keepdim, largest=True)
 
 
+@with_out
 def amin(input, dim=(), keepdim=False):
     return _Extreme.apply(input, dims=dims_tuple(dim, input.ndim), keepdim=keepdim, largest=False)
 
 
+@with_out
 def aminmax(input, *, dim=None, keepdim=False):
     return namedtuple("return_types", ["min", "max"])(amin(input, dim if dim is not None else (), keepdim),
                                                        amax(input, dim if dim is not None else (), keepdim))
@@ -187,10 +198,12 @@ def _arg(input, dim, keepdim, largest):
     return Tensor._make(out.astype(np.int64, copy=False))
 
 
+@with_out
 def argmax(input, dim=None, keepdim: bool = False):
     return _arg(input, dim, keepdim, True)
 
 
+@with_out
 def argmin(input, dim=None, keepdim: bool = False):
     return _arg(input, dim, keepdim, False)
 
@@ -211,6 +224,7 @@ class _TakeSorted(Op):
         return scatter(zeros, ctx.dim, ctx.inputs[1], g), None
 
 
+@with_out
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     d = wrap_dim(dim, input.ndim) if input.ndim else 0
     xp = backend.xp_of(input._data)
@@ -228,6 +242,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
+@with_out
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     d = wrap_dim(dim, input.ndim)
     if not 0 <= k <= input.shape[d]:
@@ -238,6 +253,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     return values_indices(vals[tuple(sl)], idx[tuple(sl)])
 
 
+@with_out
 def kthvalue(input, k, dim=-1, keepdim=False):
     d = wrap_dim(dim, input.ndim)
     vals, idx = sort(input, d)
@@ -245,6 +261,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return values_indices(v if keepdim else v.squeeze(d), i if keepdim else i.squeeze(d))
 
 
+@with_out
 def median(input, dim=None, keepdim=False):
     if dim is None:
         flat = input.reshape(-1)
@@ -253,6 +270,7 @@ def median(input, dim=None, keepdim=False):
     return kthvalue(input, (input.shape[d] - 1) // 2 + 1, d, keepdim)
 
 
+@with_out
 def logsumexp(input, dim=None, keepdim: bool = False):
     dims = dims_tuple(dim, input.ndim)
     m = amax(input, dims, keepdim=True).detach()
@@ -261,21 +279,84 @@ def logsumexp(input, dim=None, keepdim: bool = False):
     return out if keepdim else out.reshape(tuple(s for i, s in enumerate(input.shape) if i not in dims))
 
 
+class _VectorNorm(Op):
+    """The p-norm ``(sum |x|^p)^(1/p)`` over ``dims``, the one Ember uses everywhere (ember.norm,
+    Tensor.norm, F.normalize, cosine_similarity, pairwise_distance, pdist, cdist, clip_grad_norm_).
+    p = inf / -inf: max / min of |x|; p = 0: the number of non-zeros. The backward is PyTorch's
+    norm_backward: finite where the norm is 0 (0 for p >= 1), an inf-norm's gradient shared among
+    the entries of maximal |x|."""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        xp = backend.xp_of(x)
+        a = xp.abs(x)
+        if p == 2:
+            r = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+        elif p == 1:
+            r = a.sum(axis=dims, keepdims=keepdim)
+        elif p == float("inf"):
+            r = a.max(axis=dims, keepdims=keepdim)
+        elif p == -float("inf"):
+            r = a.min(axis=dims, keepdims=keepdim)
+        elif p == 0:
+            r = (x != 0).sum(axis=dims, keepdims=keepdim)
+        else:
+            with np.errstate(divide="ignore"):
+                r = (a ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+        return xp.asarray(r, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, p = ctx.inputs[0], ctx.p
+        n = ctx.output()
+        if not ctx.keepdim:
+            for d in ctx.dims:
+                n, g = n.unsqueeze(d), g.unsqueeze(d)
+        if p == 0:  # piecewise constant
+            zeros = Tensor._make(backend.xp_of(x._data).zeros(x.shape, x._data.dtype))
+            return zeros, None, None, None
+        if p == 1:
+            return x.sign() * g, None, None, None
+        if p in (float("inf"), -float("inf")):
+            a = x.abs()
+            hit = ((a == n) | a.isnan()).to(x.dtype)
+            return x.sign() * hit * (g / hit.sum(ctx.dims, keepdim=True)), None, None, None
+        zero = n == 0
+        if p < 1:
+            # |x|^(p-1) is infinite at x == 0, where the entry contributes nothing: 0 there
+            scaled = where(x == 0, 0.0, x.sign() * where(x == 0, 1.0, x.abs()) ** (p - 1))
+            return scaled * g * n ** (1 - p), None, None, None
+        safe = where(zero, 1.0, n)
+        if p == 2:
+            scaled = x
+        else:
+            scaled = x * x.abs() ** (p - 2) if p > 2 else x.sign() * x.abs() ** (p - 1)
+        return scaled * where(zero, 0.0, g / safe ** (p - 1)), None, None, None
+
+
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
+    """PyTorch's ``linalg.vector_norm``: the entries of ``x`` over ``dim`` (all when None) as one
+    vector; ``dtype`` casts ``x`` first."""
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got '{ord}'")
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {x.dtype.name.capitalize()}")
+    return _VectorNorm.apply(x, float(ord), dims_tuple(dim, x.ndim), keepdim)
+
+
+@with_out
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
-    x = input if dtype is None else input.to(dtype)
-    if p in ("fro", 2, 2.0):
-        return (x * x).sum(dim, keepdim).sqrt()
-    if p in (float("inf"), "inf"):
-        return x.abs().amax(dim if dim is not None else (), keepdim)
-    if p in (-float("inf"),):
-        return x.abs().amin(dim if dim is not None else (), keepdim)
-    if p == 1:
-        return x.abs().sum(dim, keepdim)
-    if p == 0:
-        return (x != 0).to(x.dtype).sum(dim, keepdim)
     if p == "nuc":
         raise NotImplementedError("nuclear norm is not supported")
-    return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+    if p == "fro":
+        p = 2  # Frobenius over any dims: the 2-norm of those entries as one vector
+    elif isinstance(p, str):
+        raise RuntimeError(f"norm(): unsupported p='{p}'")
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
 def renorm(input, p, dim: int, maxnorm):
@@ -305,12 +386,14 @@ class Cumsum(Op):
         return g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
 
 
+@with_out
 def cumsum(input, dim: int, *, dtype=None):
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else (
         np.dtype(np.int64) if input._data.dtype.kind in "biu" else None)
     return Cumsum.apply(input, dim=wrap_dim(dim, input.ndim), dtype=np_dtype)
 
 
+@with_out
 def cumprod(input, dim: int, *, dtype=None):
     # exp(cumsum(log|x|)) with signs would lose zeros; a product scan as a composite keeps exactness.
     d = wrap_dim(dim, input.ndim)
@@ -322,6 +405,7 @@ def cumprod(input, dim: int, *, dtype=None):
     return cat(parts, d) if parts else input.clone()
 
 
+@with_out
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     if dim is None:
         flat = input.reshape(-1)
@@ -332,12 +416,14 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     return out if keepdim else out.squeeze(d)
 
 
+@with_out
 def all(input, dim=None, keepdim=False):  # noqa: A001
     xp = backend.xp_of(input._data)
     return Tensor._make(xp.asarray(xp.all(input._data, axis=None if dim is None else dims_tuple(dim, input.ndim),
                                           keepdims=keepdim)))
 
 
+@with_out
 def any(input, dim=None, keepdim=False):  # noqa: A001
     xp = backend.xp_of(input._data)
     return Tensor._make(xp.asarray(xp.any(input._data, axis=None if dim is None else dims_tuple(dim, input.ndim),

@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Op
 from ..tensor import Tensor
-from ._util import check_same_device, result_dtype, wrap_dim
+from ._util import check_same_device, result_dtype, with_out, wrap_dim
 
 
 def _shape_arg(shape):
@@ -225,7 +225,7 @@ class Contiguous(Op):
         return g
 
 
-def contiguous(input, memory_format=None):
+def contiguous(input):
     return input if input._data.flags.c_contiguous else Contiguous.apply(input)
 
 
@@ -241,7 +241,7 @@ class Clone(Op):
         return g
 
 
-def clone(input, memory_format=None):
+def clone(input):
     return Clone.apply(input)
 
 
@@ -302,7 +302,8 @@ class Cat(Op):
         return tuple(out)
 
 
-def cat(tensors, dim: int = 0, *, out=None):
+@with_out
+def cat(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -328,7 +329,8 @@ def cat(tensors, dim: int = 0, *, out=None):
 concat = concatenate = cat
 
 
-def stack(tensors, dim: int = 0, *, out=None):
+@with_out
+def stack(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -340,10 +342,12 @@ def stack(tensors, dim: int = 0, *, out=None):
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
+@with_out
 def hstack(tensors):
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
+@with_out
 def vstack(tensors):
     return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
 
@@ -602,14 +606,17 @@ class _Triangle(Op):
         return triu(g, ctx.diagonal) if ctx.upper else tril(g, ctx.diagonal)
 
 
+@with_out
 def tril(input, diagonal: int = 0):
     return _Triangle.apply(input, diagonal=diagonal, upper=False)
 
 
+@with_out
 def triu(input, diagonal: int = 0):
     return _Triangle.apply(input, diagonal=diagonal, upper=True)
 
 
+@with_out
 def diag(input, diagonal: int = 0):
     """1-D input: a square matrix with ``input`` on the given diagonal; 2-D: that diagonal."""
     if input.ndim == 1:
