@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..tensor import Tensor
 
 
 def _inputs(inputs):
@@ -16,8 +17,6 @@ def _inputs(inputs):
 
 
 def _flat_outputs(out):
-    from ..tensor import Tensor
-
     outs = out if isinstance(out, (tuple, list)) else (out,)
     return [o for o in outs if isinstance(o, Tensor) and o.is_floating_point()]
 
@@ -25,7 +24,6 @@ def _flat_outputs(out):
 def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True, n_directions: int = 3, seed: int = 0, **_ignored) -> bool:
     from .. import ops
-    from ..tensor import Tensor
     from . import grad as autograd_grad
 
     inputs = _inputs(inputs)
