@@ -151,3 +151,10 @@ def test_the_layers_import_only_downwards():
     users = {name for name, deps in graph.items() if "ember._methods" in deps}
     assert users == {"ember"}, users
 
+
+
+def test_ops_have_no_function_local_imports():
+    local = [(mod, target, line) for mod, target, line in function_local_imports()
+             if (mod, target) not in OPS_LOCAL_IMPORTS_ALLOWED]
+    assert not local, "function-local imports in ember.ops:\n" + "\n".join(
+        f"  {mod}:{line} imports {target}" for mod, target, line in local)

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .. import _dtype, backend
+from .._device import CPU
 from ..tensor import Tensor
 
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
@@ -70,8 +71,6 @@ def device_of(*args):
     for a in args:
         if isinstance(a, Tensor):
             return a.device
-    from .._device import CPU
-
     return CPU
 
 
@@ -121,9 +120,7 @@ def sum_to(grad: Tensor, shape) -> Tensor:
     lead = grad.ndim - len(shape)
     dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and grad.shape[i + lead] != 1)
-    from . import reduce
-
-    out = reduce.sum(grad, dims, keepdim=True) if dims else grad
+    out = grad.sum(dims, keepdim=True) if dims else grad  # (reduce.sum: a layer above)
     return out.reshape(shape)
 
 

@@ -8,10 +8,12 @@ import math
 import numpy as np
 
 from .. import backend
+from .. import backends as _backends  # (private: ember.ops re-exports this module's names)
 from .._dtype import from_numpy_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._util import check_same_device, result_dtype, sum_to
+from .shape import stack
 
 
 def _as_operand(x):
@@ -67,9 +69,7 @@ def gemm_arrays(a, b, bias=None, activation: str = "none"):
 
 
 def _tf32_allowed() -> bool:
-    from .. import backends
-
-    return bool(backends.cuda.matmul.allow_tf32)
+    return bool(_backends.cuda.matmul.allow_tf32)
 
 
 def _activate(xp, out, activation):
@@ -202,8 +202,6 @@ class Einsum(Op):
 
 
 def cross(input, other, dim=-1):
-    from .shape import stack
-
     a = input.unbind(dim)
     b = other.unbind(dim)
     return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], dim)

@@ -14,13 +14,14 @@ and do only ``h W_hh^T (+ b_hh)`` and the cell, with the same cell ops as the fu
 from __future__ import annotations
 
 from .. import backend
+from ..autograd import grad as autograd_grad
 from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import cast_back, contiguous, float_inputs
 from .conv import _Linear, linear
 from .creation import zeros
-from .shape import cat
+from .shape import cat, stack
 
 __all__ = ["gru_cell", "lstm_cell", "rnn_relu_cell", "rnn_tanh_cell"]
 
@@ -269,9 +270,6 @@ class _LSTMLayer(Op):
 def _lstm_layer_recorded_backward(xg, h0, c0, w_hh, reverse, grad_hs, grad_c):
     """_LSTMLayer's gradients as a graph (for create_graph): the layer again from its inputs with
     the per-step ops, differentiated by the engine with create_graph=True."""
-    from ..autograd import grad as autograd_grad
-    from .shape import stack
-
     h, c, hs = h0, c0, [None] * xg.shape[0]
     for t in (range(xg.shape[0] - 1, -1, -1) if reverse else range(xg.shape[0])):
         h, c = lstm_step(xg[t], h, c, w_hh, None)
