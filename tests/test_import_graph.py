@@ -158,3 +158,16 @@ def test_ops_have_no_function_local_imports():
              if (mod, target) not in OPS_LOCAL_IMPORTS_ALLOWED]
     assert not local, "function-local imports in ember.ops:\n" + "\n".join(
         f"  {mod}:{line} imports {target}" for mod, target, line in local)
+
+
+def test_no_ops_family_module_shares_a_name_with_an_op():
+    # a submodule named like a function (ops/norm.py next to reduce.norm) gets its package
+    # attribute rebound by whichever import runs last
+    import importlib
+
+    ops = importlib.import_module("ember.ops")
+    families = {name.rpartition(".")[2] for name in _modules(ROOT) if name.startswith("ember.ops.")}
+    rebound = {name for name in families if not isinstance(getattr(ops, name), type(ops))}
+    # ops/softmax.py still shares its name with ops.softmax; `from .softmax import softmax` binds
+    # the function last, so nothing has to undo it, but renaming the module would end the overlap
+    assert rebound <= {"softmax"}, rebound

@@ -28,7 +28,7 @@ from ..ops.conv import (  # noqa: F401
     unfold,
 )
 from ..ops.index import one_hot
-from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pointwise import sigmoid, tanh  # noqa: F401
 from ..ops.pool import (  # noqa: F401
     adaptive_avg_pool1d,
