@@ -171,3 +171,10 @@ def test_no_ops_family_module_shares_a_name_with_an_op():
     # ops/softmax.py still shares its name with ops.softmax; `from .softmax import softmax` binds
     # the function last, so nothing has to undo it, but renaming the module would end the overlap
     assert rebound <= {"softmax"}, rebound
+
+
+def test_nn_functional_defines_no_op():
+    # nn.functional composes ops; every Op (a forward with its backward) lives in ember.ops
+    tree = ast.parse((ROOT / "nn" / "functional.py").read_text())
+    classes = [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    assert not classes, classes

@@ -15,6 +15,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import cast_back, contiguous, float_inputs
+from .pointwise import where
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
@@ -293,3 +294,43 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     out = _GroupNorm.apply(x.reshape(n, c, spatial), None if w is None else w.reshape(c),
                            None if b is None else b.reshape(c), int(num_groups), float(eps))
     return cast_back(out.reshape(input.shape), dtype)
+
+
+class _VectorNorm(Op):
+    """p-norm over ``dims`` whose gradient is 0 (not NaN) where the norm is 0, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        xp = backend.xp_of(x)
+        a = xp.abs(x)
+        if p == math.inf:
+            return a.max(axis=dims, keepdims=keepdim)
+        if p == 2:
+            return xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+        return (a ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+
+    @staticmethod
+    def backward(ctx, g):
+        x = ctx.inputs[0]
+        n = ctx.output()
+        if not ctx.keepdim:
+            for d in ctx.dims:
+                n, g = n.unsqueeze(d), g.unsqueeze(d)
+        safe = where(n == 0, 1.0, n)
+        if ctx.p == math.inf:
+            hit = (x.abs() == n).to(x.dtype)
+            grad = x.sign() * hit / hit.sum(ctx.dims, keepdim=True).clamp(min=1)
+        elif ctx.p == 2:
+            grad = x / safe
+        else:
+            grad = x.sign() * x.abs() ** (ctx.p - 1) / safe ** (ctx.p - 1)
+        return where(n == 0, 0.0, g * grad), None, None, None
+
+
+def vector_norm(x: Tensor, p: float, dim, keepdim: bool = False) -> Tensor:
+    if p <= 0:
+        raise ValueError(f"only p > 0 norms are supported, got p={p}")
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(sorted(d % x.ndim for d in dims)) if x.ndim else ()
+    return _VectorNorm.apply(x, float(p), dims, keepdim)
