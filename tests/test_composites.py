@@ -15,7 +15,7 @@ from ember.autograd import grad as autograd_grad
 from ember.autograd import gradcheck, gradgradcheck
 from ember.ops.activation import _Gelu, _Silu
 from ember.ops.attention import _SDPA
-from ember.ops.norm import _BatchNormTrain, _GroupNorm, _LayerNorm
+from ember.ops.normalization import _BatchNormTrain, _GroupNorm, _LayerNorm
 from ember.ops.rnn_cell import _GRUCell, _LSTMCell, _LSTMLayer
 from ember.ops.softmax import _BCEWithLogits, _CrossEntropy, _Softmax
 

@@ -1,4 +1,4 @@
-"""Tensor-level normalisation (ember/ops/norm.py): batch_norm (training and evaluation, running
+"""Tensor-level normalisation (ember/ops/normalization.py): batch_norm (training and evaluation, running
 statistics), layer_norm, group_norm and instance_norm.
 
 References are NumPy float64: (x - mean) / sqrt(biased var + eps) * weight + bias over the
@@ -12,7 +12,7 @@ import ember
 import numpy as np
 import pytest
 from ember.autograd import gradcheck, gradgradcheck
-from ember.ops.norm import batch_norm, group_norm, instance_norm, layer_norm
+from ember.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
 
 
 def tensor(a, device, requires_grad=False, dtype=ember.float64):

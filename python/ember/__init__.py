@@ -18,6 +18,7 @@ from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  #
                        set_grad_enabled)
 from .ops import *  # noqa: F401,F403
 from .ops import (abs, all, any, max, min, pow, round, sum, range_ as range)  # noqa: F401,A004
+from . import _methods  # noqa: F401  (attaches the ops to Tensor as methods and operators)
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: F401
                      seed, set_rng_state)
 from .tensor import Size, Tensor  # noqa: F401

@@ -1,16 +1,17 @@
 """``ember.autograd``: reverse-mode automatic differentiation."""
 from __future__ import annotations
 
+from .. import backend
+from ..tensor import Tensor
 from . import anomaly, grad_mode  # noqa: F401
 from .anomaly import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .engine import accumulate_grad, run_backward
 from .function import Context, Function  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 
 
 def _seed(t, g):
-    from ..tensor import Tensor
-
     if g is None:
         if t.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -26,8 +27,6 @@ def _seed(t, g):
 
 
 def _ones_like(arr):
-    from .. import backend
-
     return backend.xp_of(arr).ones(arr.shape, dtype=arr.dtype)
 
 
@@ -69,5 +68,3 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     retain = create_graph if retain_graph is None else retain_graph
     return run_backward(outputs, seeds, retain, create_graph, inputs=inputs, allow_unused=allow_unused)
 
-
-from .gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401

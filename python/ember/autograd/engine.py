@@ -16,6 +16,8 @@ import sys
 
 import numpy as np
 
+from .. import backend
+from ..tensor import Tensor
 from . import anomaly, function, grad_mode
 from .function import AccumulateGrad, _grad_edge
 
@@ -57,8 +59,6 @@ def _sum_into(buf: list, nr: int, g, create_graph: bool) -> None:
 
 
 def _zeros_for(node, i):
-    from .. import backend
-
     shape, dtype, dev = node.output_meta[i]
     return Tensor._make(backend.xp_for_device(dev).zeros(shape, dtype=dtype))
 
@@ -244,7 +244,5 @@ def _check_nan(node, in_grads) -> None:
             where = f"\nThe forward call that created it:\n{node.stack}" if node.stack else ""
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.{where}")
 
-
-from ..tensor import Tensor  # (at the end: ember.tensor imports this package)
 
 _ALONE = _refcounts([Tensor._make(np.empty(1))], 0)  # what _sole_owner expects

@@ -20,6 +20,7 @@ import weakref
 
 import numpy as np
 
+from ..tensor import Tensor
 from . import anomaly, grad_mode
 
 # The active ``ember.profiler`` recorder, or None: ``Function.apply`` and the backward engine
@@ -323,5 +324,3 @@ def _wrap(r):
         r = np.asarray(r)  # reductions may hand back NumPy scalars
     return Tensor._make(r)
 
-
-from ..tensor import Tensor  # (at the end: ember.tensor imports this package)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..tensor import Tensor
 
 
 # PyTorch's other options, by what they mean here: accepted at any value where Ember's check already
@@ -37,8 +38,6 @@ def _inputs(inputs):
 
 
 def _flat_outputs(out):
-    from ..tensor import Tensor
-
     outs = out if isinstance(out, (tuple, list)) else (out,)
     return [o for o in outs if isinstance(o, Tensor) and o.is_floating_point()]
 
@@ -48,7 +47,6 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
               **options) -> bool:
     _check_options("gradcheck", options)
     from .. import ops
-    from ..tensor import Tensor
     from . import grad as autograd_grad
 
     inputs = _inputs(inputs)

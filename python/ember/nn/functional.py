@@ -14,8 +14,10 @@ import numpy as np
 
 from .. import backend
 from .. import ops as _ops
-from ..autograd.function import Op
+from ..ops._nnutil import legacy_reduction as _legacy_reduction
+from ..ops._nnutil import reduce_loss as _reduce
 from ..ops.activation import gelu, silu  # noqa: F401
+from ..ops.activation import pointwise as _pointwise
 from ..ops.attention import scaled_dot_product_attention
 from ..ops.conv import (  # noqa: F401
     bilinear,
@@ -27,8 +29,10 @@ from ..ops.conv import (  # noqa: F401
     linear,
     unfold,
 )
+from ..ops.embedding import embedding_lookup
 from ..ops.index import one_hot
-from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from ..ops.reduce import vector_norm as _norm
 from ..ops.pointwise import sigmoid, tanh  # noqa: F401
 from ..ops.pool import (  # noqa: F401
     adaptive_avg_pool1d,
@@ -62,33 +66,6 @@ from ..tensor import Tensor
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-def _legacy_reduction(size_average, reduce, reduction: str) -> str:
-    """Map PyTorch's deprecated ``size_average``/``reduce`` flags onto ``reduction``."""
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
-                  + _legacy_string(size_average, reduce) + "' instead.", stacklevel=3)
-    return _legacy_string(size_average, reduce)
-
-
-def _legacy_string(size_average, reduce) -> str:
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if size_average and reduce:
-        return "mean"
-    return "sum" if reduce else "none"
-
-
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "none":
-        return loss
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
 def _check_same_size(input: Tensor, target: Tensor) -> None:
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
@@ -99,26 +76,6 @@ def _check_same_size(input: Tensor, target: Tensor) -> None:
 def _inplace(input: Tensor, fn, *args) -> Tensor:
     """Write ``fn(input, *args)`` into ``input`` (the ``inplace=True`` / ``relu_`` variants)."""
     return _ops.inplace(input, fn, *args)
-
-
-class _Pointwise(Op):
-    """A pointwise function given as ``fwd(xp, x, *params) -> y`` and ``grad(x, *params) -> dy/dx``
-    (the latter in tensor ops, so second derivatives work). One graph node per call."""
-
-    @staticmethod
-    def forward(ctx, x, fwd, grad, params):
-        ctx.grad, ctx.params = grad, params
-        return fwd(backend.xp_of(x), x, *params).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * ctx.grad(ctx.inputs[0], *ctx.params), None, None, None
-
-
-def _pointwise(input: Tensor, fwd, grad, *params) -> Tensor:
-    if not input.is_floating_point():
-        raise RuntimeError(f"expected a floating-point input, got {input.dtype}")
-    return _Pointwise.apply(input, fwd, grad, params)
 
 
 # ---- activations ---------------------------------------------------------------------------------
@@ -417,10 +374,6 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
 
 
 # ---- distances and normalisation ------------------------------------------------------------------
-def _norm(x: Tensor, p: float, dim, keepdim: bool = False) -> Tensor:
-    return _ops.vector_norm(x, p, dim, keepdim)
-
-
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
     r = input / _norm(input, p, dim, keepdim=True).clamp(min=eps)
@@ -484,35 +437,6 @@ def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: floa
     weight._version += 1
 
 
-class _Embedding(Op):
-    """``weight[indices]``; the weight gradient adds each output row's gradient into its row,
-    skipping ``padding_idx`` and optionally dividing by the index's frequency in the batch."""
-
-    needs_input_values = False
-
-    @staticmethod
-    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
-        ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
-        ctx.num = weight.shape[0]
-        return weight[indices]
-
-    @staticmethod
-    def backward(ctx, g):
-        idx = ctx.inputs[1].reshape(-1)
-        rows = g.reshape(-1, g.shape[-1])
-        xp = backend.xp_of(idx._data)
-        if ctx.padding_idx is not None or ctx.scale:
-            factor = xp.ones(idx.shape, dtype=g._data.dtype)
-            if ctx.scale:
-                counts = xp.bincount(idx._data, minlength=ctx.num)
-                factor = factor / counts[idx._data]
-            if ctx.padding_idx is not None:
-                factor = factor * (idx._data != ctx.padding_idx)
-            rows = rows * Tensor._make(factor.astype(g._data.dtype)).unsqueeze(1)
-        zeros = Tensor._make(xp.zeros((ctx.num, g.shape[-1]), dtype=g._data.dtype))
-        return zeros.index_add(0, idx, rows), None, None, None
-
-
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of ``weight`` (V, D) for integer ``input`` of any shape: output ``(*input, D)``.
@@ -526,7 +450,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     padding_idx = _padding_index(padding_idx, num)
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
-    return _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
+    return embedding_lookup(weight, input, padding_idx, scale_grad_by_freq)
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,

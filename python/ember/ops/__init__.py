@@ -16,11 +16,10 @@ from .shape import *  # noqa: F401,F403
 from .shape import diagonal_  # noqa: F401
 # Kernel-backed ops that PyTorch also has at top level (torch.conv2d, torch.softmax, ...).
 from .conv import bilinear, conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
-from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from .normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from .pool import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d,  # noqa: F401
                    max_pool2d, pixel_shuffle, pixel_unshuffle)
 from .softmax import binary_cross_entropy_with_logits, log_softmax, softmax  # noqa: F401
-from .reduce import norm  # noqa: F401,E402  (importing the .norm submodule rebound the name)
 
 # Functions that are also Tensor methods (x.exp(), x.sum(1), x.view(2, 3), ...).
 _METHOD_NAMES = """

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .. import _dtype, backend
+from ..autograd import grad_mode
 from ..tensor import Tensor
 
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
@@ -101,9 +102,7 @@ def sum_to(grad: Tensor, shape) -> Tensor:
     lead = grad.ndim - len(shape)
     dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and grad.shape[i + lead] != 1)
-    from . import reduce
-
-    out = reduce.sum(grad, dims, keepdim=True) if dims else grad
+    out = grad.sum(dims, keepdim=True) if dims else grad  # (reduce.sum: a layer above)
     return out.reshape(shape)
 
 
@@ -139,8 +138,6 @@ def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
 
 
 def _check_out_grad(name: str, outs) -> None:
-    from ..autograd import grad_mode
-
     if grad_mode.is_grad_enabled() and True in [o.requires_grad for o in outs]:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")

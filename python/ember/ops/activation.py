@@ -91,3 +91,22 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     out = _Silu.apply(x) if _has_kernel(x, "silu_forward") else _Silu.composite(x)
     return cast_back(out, dtype)
 
+
+class _Pointwise(Op):
+    """A pointwise function given as ``fwd(xp, x, *params) -> y`` and ``grad(x, *params) -> dy/dx``
+    (the latter in tensor ops, so second derivatives work). One graph node per call."""
+
+    @staticmethod
+    def forward(ctx, x, fwd, grad, params):
+        ctx.grad, ctx.params = grad, params
+        return fwd(backend.xp_of(x), x, *params).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.grad(ctx.inputs[0], *ctx.params), None, None, None
+
+
+def pointwise(input: Tensor, fwd, grad, *params) -> Tensor:
+    if not input.is_floating_point():
+        raise RuntimeError(f"expected a floating-point input, got {input.dtype}")
+    return _Pointwise.apply(input, fwd, grad, params)

@@ -12,6 +12,8 @@ from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._util import arr_of, check_same_device, result_dtype, sum_to, with_out, wrap_dim
+from .pointwise import where
+from .shape import pad
 
 
 # ---- index normalisation ------------------------------------------------------------------------
@@ -310,8 +312,6 @@ class Scatter(Op):
 
 
 def _pad_to(t, shape):
-    from .shape import pad
-
     widths = []
     for have, want in reversed(list(zip(t.shape, shape))):
         widths += [0, want - have]
@@ -428,8 +428,6 @@ class MaskedFill(Op):
         gx = sum_to(g.masked_fill(mask, 0), ctx.shape) if ctx.needs_input_grad[0] else None
         gv = None
         if ctx.needs_input_grad[2]:
-            from .pointwise import where
-
             gv = where(mask, g, 0.0).sum()
         return gx, None, gv
 

@@ -8,10 +8,13 @@ import math
 import numpy as np
 
 from .. import backend
+from .. import backends as _backends  # (private: ember.ops re-exports this module's names)
 from .._dtype import from_numpy_dtype
 from ..autograd.function import Op
-from ..tensor import Tensor
 from ._util import check_same_device, result_dtype, sum_to, with_out
+from .creation import eye
+from .reduce import norm
+from .shape import stack
 
 
 def _as_operand(x):
@@ -67,9 +70,7 @@ def gemm_arrays(a, b, bias=None, activation: str = "none"):
 
 
 def _tf32_allowed() -> bool:
-    from .. import backends
-
-    return bool(backends.cuda.matmul.allow_tf32)
+    return bool(_backends.cuda.matmul.allow_tf32)
 
 
 def _activate(xp, out, activation):
@@ -212,16 +213,12 @@ class Einsum(Op):
 
 @with_out
 def cross(input, other, dim=-1):
-    from .shape import stack
-
     a = input.unbind(dim)
     b = other.unbind(dim)
     return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], dim)
 
 
 def cdist(x1, x2, p=2.0):
-    from .reduce import norm
-
     # the one p-norm op: its gradient at a zero distance is 0, as PyTorch's cdist
     return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
 
@@ -248,8 +245,6 @@ def matrix_power(input, n):
         raise NotImplementedError("matrix_power: negative powers (matrix inverses) are not "
                                   "supported")
     if n == 0:
-        from .creation import eye
-
         k = input.shape[-1]
         return eye(k, dtype=input.dtype, device=input.device).expand(tuple(input.shape)).clone()
     out = input

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import backend
+from .._dtype import from_numpy_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import contiguous
@@ -128,8 +129,6 @@ def _operand(v, dt, ref):
 
 
 def _np_to_ember(dt):
-    from .._dtype import from_numpy_dtype
-
     return from_numpy_dtype(dt)
 
 
@@ -446,9 +445,7 @@ class Where(Op):
 @with_out
 def where(condition, input=None, other=None):
     if input is None and other is None:
-        from .index import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        return condition.nonzero(as_tuple=True)  # (index.nonzero: index builds on pointwise)
     check_same_device(condition, input, other)
     dt = result_dtype(input, other)
     ref = condition._data

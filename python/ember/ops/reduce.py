@@ -10,7 +10,9 @@ from .. import _dtype, backend
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._util import dims_tuple, with_out, wrap_dim
-from .pointwise import where
+from .index import scatter
+from .pointwise import maximum, minimum, where
+from .shape import cat
 
 values_indices = namedtuple("return_types", ["values", "indices"])
 
@@ -137,8 +139,6 @@ class _ExtremeDim(Op):
 
     @staticmethod
     def backward(ctx, g, _gi):
-        from .index import scatter
-
         if not ctx.keepdim:
             g = g.unsqueeze(ctx.dim)
         zeros = Tensor._make(backend.xp_of(g._data).zeros(ctx.in_shape, dtype=g._data.dtype))
@@ -147,8 +147,6 @@ class _ExtremeDim(Op):
 
 def _max_min(input, dim, keepdim, largest, other=None):
     if isinstance(dim, Tensor) or other is not None:
-        from .pointwise import maximum, minimum
-
         return (maximum if largest else minimum)(input, dim if other is None else other)
     if input.numel() == 0 and (dim is None or input.shape[wrap_dim(dim, input.ndim)] == 0):
         raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
@@ -218,8 +216,6 @@ class _TakeSorted(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .index import scatter
-
         zeros = Tensor._make(backend.xp_of(g._data).zeros(ctx.in_shape, dtype=g._data.dtype))
         return scatter(zeros, ctx.dim, ctx.inputs[1], g), None
 
@@ -400,8 +396,6 @@ def cumprod(input, dim: int, *, dtype=None):
     parts = [input.narrow(d, 0, 1)]
     for i in range(1, input.shape[d]):
         parts.append(parts[-1] * input.narrow(d, i, 1))
-    from .shape import cat
-
     return cat(parts, d) if parts else input.clone()
 
 

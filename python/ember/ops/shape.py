@@ -8,9 +8,11 @@ import math
 import numpy as np
 
 from .. import backend
+from .._dtype import from_numpy_dtype
 from ..autograd.function import Op
+from ..tensor import Size as _Size  # (private: ember.ops re-exports this module's names)
 from ..tensor import Tensor
-from ._util import check_same_device, result_dtype, with_out, wrap_dim
+from ._util import check_same_device, result_dtype, sum_to, with_out, wrap_dim
 
 
 def _shape_arg(shape):
@@ -137,8 +139,6 @@ class Expand(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from ._util import sum_to
-
         return sum_to(g, ctx.in_shape)
 
 
@@ -173,9 +173,7 @@ def broadcast_tensors(*tensors):
 
 
 def broadcast_shapes(*shapes):
-    from ..tensor import Size
-
-    return Size(np.broadcast_shapes(*shapes))
+    return _Size(np.broadcast_shapes(*shapes))
 
 
 def squeeze(input, dim=None):
@@ -257,8 +255,6 @@ class Cast(Op):
     def backward(ctx, g):
         if ctx.in_dtype.kind != "f":
             return None
-        from .._dtype import from_numpy_dtype
-
         return g.to(from_numpy_dtype(ctx.in_dtype))
 
 
@@ -320,8 +316,6 @@ def cat(tensors, dim: int = 0):
                                f"{list(tensors[0].shape)} but got size {list(t.shape)} for tensor number "
                                f"{i} in the list.")
     dt = result_dtype(*tensors)
-    from .._dtype import from_numpy_dtype
-
     tensors = [t if t._data.dtype == dt else t.to(from_numpy_dtype(dt)) for t in tensors]
     return Cat.apply(d, *tensors)
 
@@ -534,9 +528,7 @@ def repeat_interleave(input, repeats, dim=None):
         return flatten(out, d, d + 1)
     reps = backend.to_host(repeats._data)
     idx = np.repeat(np.arange(input.shape[d]), reps)
-    from .index import index_select
-
-    return index_select(input, d, Tensor._make(backend.to_device_array(idx, input.device)))
+    return input.index_select(d, Tensor._make(backend.to_device_array(idx, input.device)))
 
 
 class ConstantPad(Op):
@@ -568,8 +560,6 @@ def pad(input, pad, mode: str = "constant", value=None):
     if mode == "constant":
         return ConstantPad.apply(out, pad_width=tuple(widths), value=0 if value is None else value)
     # reflect / replicate / circular: gather with an index per padded dimension (differentiable)
-    from .index import index_select
-
     for d, (lo, hi) in enumerate(widths):
         if lo == 0 and hi == 0:
             continue
@@ -588,7 +578,7 @@ def pad(input, pad, mode: str = "constant", value=None):
             pos = pos % n
         else:
             raise NotImplementedError(f"pad mode '{mode}' is not supported")
-        out = index_select(out, d, Tensor._make(backend.to_device_array(pos.astype(np.int64), out.device)))
+        out = out.index_select(d, Tensor._make(backend.to_device_array(pos.astype(np.int64), out.device)))
     return out
 
 
@@ -620,14 +610,12 @@ def triu(input, diagonal: int = 0):
 def diag(input, diagonal: int = 0):
     """1-D input: a square matrix with ``input`` on the given diagonal; 2-D: that diagonal."""
     if input.ndim == 1:
-        from .index import index_put
-
         n = input.shape[0] + builtins_abs(diagonal)
         i = np.arange(input.shape[0])
         rows, cols = (i, i + diagonal) if diagonal >= 0 else (i - diagonal, i)
         zeros = Tensor._make(backend.xp_of(input._data).zeros((n, n), dtype=input._data.dtype))
         as_index = [Tensor._make(backend.to_device_array(v.astype(np.int64), input.device)) for v in (rows, cols)]
-        return index_put(zeros, tuple(as_index), input)
+        return zeros.index_put(tuple(as_index), input)
     return diagonal_(input, diagonal)
 
 
@@ -642,12 +630,10 @@ def diagonal_(input, offset=0, dim1=0, dim2=1):
     i = np.arange(max(0, min(n, m - offset) if offset >= 0 else min(n + offset, m)))
     rows = i if offset >= 0 else i - offset
     cols = i + offset if offset >= 0 else i
-    from .index import getitem
-
     idx = [slice(None)] * input.ndim
     idx[dim1] = Tensor._make(xp.asarray(rows.astype(np.int64)))
     idx[dim2] = Tensor._make(xp.asarray(cols.astype(np.int64)))
-    return getitem(input, tuple(idx))
+    return input[tuple(idx)]
 
 
 diagonal = diagonal_

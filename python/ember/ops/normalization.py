@@ -293,3 +293,4 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     out = _GroupNorm.apply(x.reshape(n, c, spatial), None if w is None else w.reshape(c),
                            None if b is None else b.reshape(c), int(num_groups), float(eps))
     return cast_back(out.reshape(input.shape), dtype)
+
