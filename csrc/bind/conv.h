@@ -171,7 +171,7 @@ void bind_conv(py::module_& m) {
       "batch.");
 
   m.def(
-      "conv_bias_backward",
+      "conv2d_backward_bias",
       [](py::handle grad_out_obj, py::handle grad_bias_obj) {
         ArrayView grad_out = Backend::view(grad_out_obj, "grad_out"),
                   grad_bias = Backend::view(grad_bias_obj, "grad_bias");
