@@ -42,7 +42,7 @@ def cases(device: str) -> list[Case]:
         return xp.matmul(ds, k) * scale, xp.matmul(xp.swapaxes(ds, 1, 2), q) * scale, dv
 
     p_full = probabilities(False)
-    C.sdpa_forward(q, k, v, None, False, None, out, lse)
+    C.scaled_dot_product_attention_forward(q, k, v, None, False, None, out, lse)
     fwd_flops = 2 * B * T * T * (D + D)
     io_bytes = 4 * B * T * D * 4
     name = xp.__name__
@@ -65,12 +65,12 @@ def cases(device: str) -> list[Case]:
             refs["bwd"]["torch"] = lambda: flash_backward(tdo, tq, tk, tv, t_out, t_lse, 0.0, False)
     return [
         Case("attention", "sdpa fwd B*H=32 T=512 D=64",
-             ember=lambda: C.sdpa_forward(q, k, v, None, False, None, out, lse),
+             ember=lambda: C.scaled_dot_product_attention_forward(q, k, v, None, False, None, out, lse),
              references=refs["fwd"], flops=fwd_flops, bytes=io_bytes),
         Case("attention", "sdpa fwd causal B*H=32 T=512 D=64",
-             ember=lambda: C.sdpa_forward(q, k, v, None, True, None, out, lse),
+             ember=lambda: C.scaled_dot_product_attention_forward(q, k, v, None, True, None, out, lse),
              references=refs["causal"], flops=fwd_flops / 2, bytes=io_bytes),
         Case("attention", "sdpa bwd B*H=32 T=512 D=64",
-             ember=lambda: C.sdpa_backward(dout, q, k, v, None, False, None, out, lse, gq, gk, gv),
+             ember=lambda: C.scaled_dot_product_attention_backward(dout, q, k, v, None, False, None, out, lse, gq, gk, gv),
              references=refs["bwd"], flops=2 * fwd_flops + 2 * B * T * T * D, bytes=io_bytes * 2),
     ]

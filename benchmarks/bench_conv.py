@@ -68,7 +68,7 @@ def conv_cases(
         C.conv2d_forward(x, w, b, out, 1, 1, pad, pad)
         C.conv2d_backward_input(gy, w, gx, 1, 1, pad, pad)
         C.conv2d_backward_weight(x, gy, gw, 1, 1, pad, pad)
-        C.conv_bias_backward(gy, gb)
+        C.conv2d_backward_bias(gy, gb)
 
     forward_refs = {xp.__name__: lambda: numpy_forward(xp, x, w, b, pad)}
     backward_refs = {

@@ -47,11 +47,11 @@ def run(kernels, q, k, v, mask, is_causal, scale, dout=None):
     q_d, k_d, v_d = (kernels.asarray(a) for a in (q, k, v))
     dm = None if mask is None else kernels.asarray(mask)
     out, lse = kernels.empty((B, Tq, Dv), dt), kernels.empty((B, Tq), dt)
-    kernels.C.sdpa_forward(q_d, k_d, v_d, dm, is_causal, scale, out, lse)
+    kernels.C.scaled_dot_product_attention_forward(q_d, k_d, v_d, dm, is_causal, scale, out, lse)
     if dout is None:
         return kernels.numpy(out), kernels.numpy(lse)
     gq, gk, gv = kernels.empty(q.shape, dt), kernels.empty(k.shape, dt), kernels.empty(v.shape, dt)
-    kernels.C.sdpa_backward(kernels.asarray(dout), q_d, k_d, v_d, dm, is_causal, scale, out, lse,
+    kernels.C.scaled_dot_product_attention_backward(kernels.asarray(dout), q_d, k_d, v_d, dm, is_causal, scale, out, lse,
                             gq, gk, gv)
     return kernels.numpy(out), kernels.numpy(lse), kernels.numpy(gq), kernels.numpy(gk), \
         kernels.numpy(gv)
@@ -148,25 +148,25 @@ def test_sdpa_argument_errors(kernels):
     out, lse = kernels.empty((2, 3, 6), f32), kernels.empty((2, 3), f32)
     C = kernels.C
     with pytest.raises(ValueError, match="'k' must have shape"):
-        C.sdpa_forward(q, kernels.asarray(np.zeros((2, 5, 3), f32)), v, None, False, None, out, lse)
+        C.scaled_dot_product_attention_forward(q, kernels.asarray(np.zeros((2, 5, 3), f32)), v, None, False, None, out, lse)
     with pytest.raises(ValueError, match="'v' must have shape"):
-        C.sdpa_forward(q, k, kernels.asarray(np.zeros((2, 4, 6), f32)), None, False, None, out,
+        C.scaled_dot_product_attention_forward(q, k, kernels.asarray(np.zeros((2, 4, 6), f32)), None, False, None, out,
                        lse)
     with pytest.raises(ValueError, match="'mask' must have batch 2 or 1"):
-        C.sdpa_forward(q, k, v, kernels.asarray(np.zeros((3, 3, 5), f32)), False, None, out, lse)
+        C.scaled_dot_product_attention_forward(q, k, v, kernels.asarray(np.zeros((3, 3, 5), f32)), False, None, out, lse)
     with pytest.raises(ValueError, match="'mask' must have shape"):
-        C.sdpa_forward(q, k, v, kernels.asarray(np.zeros((1, 3, 4), f32)), False, None, out, lse)
+        C.scaled_dot_product_attention_forward(q, k, v, kernels.asarray(np.zeros((1, 3, 4), f32)), False, None, out, lse)
     with pytest.raises(TypeError, match="'mask' must have the same dtype"):
-        C.sdpa_forward(q, k, v, kernels.asarray(np.zeros((1, 3, 5))), False, None, out, lse)
+        C.scaled_dot_product_attention_forward(q, k, v, kernels.asarray(np.zeros((1, 3, 5))), False, None, out, lse)
     with pytest.raises(ValueError, match="'q' must have 3 dimensions"):
-        C.sdpa_forward(kernels.asarray(np.zeros((3, 4), f32)), k, v, None, False, None, out, lse)
+        C.scaled_dot_product_attention_forward(kernels.asarray(np.zeros((3, 4), f32)), k, v, None, False, None, out, lse)
     with pytest.raises(ValueError, match="'lse' must have shape"):
-        C.sdpa_forward(q, k, v, None, False, None, out, kernels.empty((2, 4), f32))
+        C.scaled_dot_product_attention_forward(q, k, v, None, False, None, out, kernels.empty((2, 4), f32))
     with pytest.raises(ValueError, match="'scale' must be finite"):
-        C.sdpa_forward(q, k, v, None, False, float("inf"), out, lse)
+        C.scaled_dot_product_attention_forward(q, k, v, None, False, float("inf"), out, lse)
     with pytest.raises(ValueError, match="'q' must be C-contiguous"):
-        C.sdpa_forward(kernels.asarray(np.zeros((2, 4, 3), f32)).transpose(0, 2, 1), k, v, None,
+        C.scaled_dot_product_attention_forward(kernels.asarray(np.zeros((2, 4, 3), f32)).transpose(0, 2, 1), k, v, None,
                        False, None, out, lse)
     with pytest.raises(ValueError, match="'grad_k' must have shape"):
-        C.sdpa_backward(out, q, k, v, None, False, None, out, lse, kernels.empty((2, 3, 4), f32),
+        C.scaled_dot_product_attention_backward(out, q, k, v, None, False, None, out, lse, kernels.empty((2, 3, 4), f32),
                         kernels.empty((2, 5, 6), f32), kernels.empty((2, 5, 6), f32))

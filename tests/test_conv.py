@@ -142,7 +142,7 @@ def run_backward_weight(kernels, x, gy, w_shape, stride, padding, dilation, grou
 
 def run_bias_backward(kernels, gy, dtype):
     gb = kernels.asarray(np.full(gy.shape[1], np.nan, dtype))
-    kernels.C.conv_bias_backward(kernels.asarray(gy, dtype), gb)
+    kernels.C.conv2d_backward_bias(kernels.asarray(gy, dtype), gb)
     return kernels.numpy(gb)
 
 
@@ -331,7 +331,7 @@ def test_empty_batch(kernels):
     kernels.C.conv2d_backward_weight(x, out, gw)
     np.testing.assert_array_equal(kernels.numpy(gw), 0)
     gb = kernels.asarray(np.full(3, np.nan, np.float32))
-    kernels.C.conv_bias_backward(out, gb)
+    kernels.C.conv2d_backward_bias(out, gb)
     np.testing.assert_array_equal(kernels.numpy(gb), 0)
 
 
@@ -545,8 +545,8 @@ def test_rejects_bad_arguments(kernels):
         1,
         2,
     )
-    raises(ValueError, "'grad_bias' must have shape \\(6,\\)", C.conv_bias_backward, out, arr(4))
-    raises(ValueError, "'grad_out' must have 4 dimensions", C.conv_bias_backward, arr((2, 6)), b)
+    raises(ValueError, "'grad_bias' must have shape \\(6,\\)", C.conv2d_backward_bias, out, arr(4))
+    raises(ValueError, "'grad_out' must have 4 dimensions", C.conv2d_backward_bias, arr((2, 6)), b)
     if kernels.name == "cpu":
         ro = np.zeros((2, 6, 4, 4), f32)
         ro.flags.writeable = False

@@ -160,6 +160,8 @@ def test_batch_norm_empty_batch(kernels):
                                        sm, sr)
     np.testing.assert_array_equal(kernels.numpy(rm), 1)  # running statistics untouched
     np.testing.assert_array_equal(kernels.numpy(rv), 1)
+    np.testing.assert_array_equal(kernels.numpy(sm), 0)  # csrc/cpu/norm.h: mean 0, rstd 1/sqrt(eps)
+    np.testing.assert_allclose(kernels.numpy(sr), 1 / np.sqrt(np.float32(1e-5)), rtol=1e-6)
     gw, gb = kernels.empty((3,), np.float32), kernels.empty((3,), np.float32)
     kernels.C.batch_norm_backward(kernels.asarray(x), kernels.asarray(x), None, sm, sr,
                                   kernels.empty(x.shape, np.float32), gw, gb)

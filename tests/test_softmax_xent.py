@@ -231,7 +231,7 @@ def test_bce_with_logits(kernels, rng, dtype, shape, weighted, with_pos_weight):
     dw = None if w is None else kernels.asarray(w)
     dpw = None if pw is None else kernels.asarray(pw)
     loss = kernels.empty(shape, dtype)
-    kernels.C.bce_with_logits_forward(kernels.asarray(x), kernels.asarray(y), dw, dpw, loss)
+    kernels.C.binary_cross_entropy_with_logits_forward(kernels.asarray(x), kernels.asarray(y), dw, dpw, loss)
     f64 = (lambda a: None if a is None else a.astype(np.float64))
     rloss, rgx, rgy = bce_ref(f64(x), f64(y), f64(w), f64(pw))
     # loss = sum of terms of size ~|x|: its error is relative to |x|, not to the loss
@@ -240,12 +240,12 @@ def test_bce_with_logits(kernels, rng, dtype, shape, weighted, with_pos_weight):
 
     g = rng.standard_normal(shape).astype(dtype)
     gx, gy = kernels.empty(shape, dtype), kernels.empty(shape, dtype)
-    kernels.C.bce_with_logits_backward(kernels.asarray(g), kernels.asarray(x), kernels.asarray(y),
+    kernels.C.binary_cross_entropy_with_logits_backward(kernels.asarray(g), kernels.asarray(x), kernels.asarray(y),
                                        dw, dpw, gx, gy)
     assert_close(kernels.numpy(gx), f64(g) * rgx, dtype, scale=12)
     assert_close(kernels.numpy(gy), f64(g) * rgy, dtype, scale=scale * 12)
     gx2 = kernels.empty(shape, dtype)
-    kernels.C.bce_with_logits_backward(kernels.asarray(g), kernels.asarray(x), kernels.asarray(y),
+    kernels.C.binary_cross_entropy_with_logits_backward(kernels.asarray(g), kernels.asarray(x), kernels.asarray(y),
                                        dw, dpw, gx2, None)
     np.testing.assert_array_equal(kernels.numpy(gx2), kernels.numpy(gx))
 
@@ -257,11 +257,11 @@ def test_bce_with_logits_finite_differences(kernels, rng):
 
     def f(a):
         loss = kernels.empty(shape, np.float64)
-        kernels.C.bce_with_logits_forward(*(kernels.asarray(v) for v in (a[0], a[1], w, pw)), loss)
+        kernels.C.binary_cross_entropy_with_logits_forward(*(kernels.asarray(v) for v in (a[0], a[1], w, pw)), loss)
         return float(np.sum(kernels.numpy(loss) * g))
 
     gx, gy = kernels.empty(shape, np.float64), kernels.empty(shape, np.float64)
-    kernels.C.bce_with_logits_backward(*(kernels.asarray(v) for v in (g, x0, y0, w, pw)), gx, gy)
+    kernels.C.binary_cross_entropy_with_logits_backward(*(kernels.asarray(v) for v in (g, x0, y0, w, pw)), gx, gy)
     check_gradients(f, [x0, y0], [kernels.numpy(gx), kernels.numpy(gy)], rng)
 
 
@@ -277,8 +277,8 @@ def test_softmax_and_bce_argument_errors(kernels):
         kernels.C.softmax_forward(kernels.asarray(np.zeros((4, 3), np.float32)).T,
                                   kernels.empty((3, 4), np.float32), 1)
     with pytest.raises(ValueError, match="'pos_weight' must have shape"):
-        kernels.C.bce_with_logits_forward(x, x, None, kernels.asarray(np.ones(3, np.float32)),
+        kernels.C.binary_cross_entropy_with_logits_forward(x, x, None, kernels.asarray(np.ones(3, np.float32)),
                                           kernels.empty((3, 4), np.float32))
     with pytest.raises(TypeError, match="'target' must have the same dtype"):
-        kernels.C.bce_with_logits_forward(x, kernels.asarray(np.zeros((3, 4))), None, None,
+        kernels.C.binary_cross_entropy_with_logits_forward(x, kernels.asarray(np.zeros((3, 4))), None, None,
                                           kernels.empty((3, 4), np.float32))

@@ -15,7 +15,7 @@
 namespace ember::bind {
 namespace kernel_args {
 
-struct SdpaArgs {
+struct AttentionArgs {
   ArrayView q, k, v;
   OptionalArray mask;
   int64_t B, Tq, Tk, D, Dv, mask_stride;
@@ -23,9 +23,9 @@ struct SdpaArgs {
 };
 
 template <class Backend>
-SdpaArgs sdpa_args(py::handle q_obj, py::handle k_obj, py::handle v_obj, py::handle mask_obj,
-                   py::handle scale_obj) {
-  SdpaArgs a;
+AttentionArgs attention_args(py::handle q_obj, py::handle k_obj, py::handle v_obj,
+                             py::handle mask_obj, py::handle scale_obj) {
+  AttentionArgs a;
   a.q = float_input<Backend>(q_obj, "q");
   require_ndim(a.q, 3);
   a.B = a.q.shape[0];
@@ -62,20 +62,19 @@ template <class Backend>
 void bind_attention(py::module_& m) {
   using namespace kernel_args;
   m.def(
-      "sdpa_forward",
+      "scaled_dot_product_attention_forward",
       [](py::handle q_obj, py::handle k_obj, py::handle v_obj, py::handle mask_obj, bool is_causal,
          py::handle scale_obj, py::handle out_obj, py::handle lse_obj) {
-        const SdpaArgs a = sdpa_args<Backend>(q_obj, k_obj, v_obj, mask_obj, scale_obj);
-        ArrayView out = Backend::view(out_obj, "out"), lse = Backend::view(lse_obj, "lse");
-        require_output(out, a.q, {a.B, a.Tq, a.Dv});
-        require_output(lse, a.q, {a.B, a.Tq});
-        auto ctx = Backend::context();
-        dispatch_float(a.q, [&](auto tag) {
+        const AttentionArgs a =
+            attention_args<Backend>(q_obj, k_obj, v_obj, mask_obj, scale_obj);
+        ArrayView out = output_array<Backend>(out_obj, "out", a.q, {a.B, a.Tq, a.Dv}),
+                  lse = output_array<Backend>(lse_obj, "lse", a.q, {a.B, a.Tq});
+        run_float<Backend>(a.q, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          sdpa_forward(ctx, a.B, a.Tq, a.Tk, a.D, a.Dv, a.q.template ptr<const T>(),
-                       a.k.template ptr<const T>(), a.v.template ptr<const T>(),
-                       a.mask.template ptr<const T>(), a.mask_stride, is_causal, a.scale,
-                       out.template ptr<T>(), lse.template ptr<T>());
+          scaled_dot_product_attention_forward(
+              ctx, a.B, a.Tq, a.Tk, a.D, a.Dv, in_ptr<T>(a.q), in_ptr<T>(a.k), in_ptr<T>(a.v),
+              in_ptr<T>(a.mask), a.mask_stride, is_causal, a.scale, out_ptr<T>(out),
+              out_ptr<T>(lse));
         });
       },
       py::arg("q"), py::arg("k"), py::arg("v"), py::arg("mask"), py::arg("is_causal"),
@@ -84,38 +83,32 @@ void bind_attention(py::module_& m) {
       "lse (B, Tq). A query that sees no key gets out = 0 and lse = -inf.");
 
   m.def(
-      "sdpa_backward",
+      "scaled_dot_product_attention_backward",
       [](py::handle grad_out_obj, py::handle q_obj, py::handle k_obj, py::handle v_obj,
          py::handle mask_obj, bool is_causal, py::handle scale_obj, py::handle out_obj,
          py::handle lse_obj, py::handle grad_q_obj, py::handle grad_k_obj, py::handle grad_v_obj) {
-        const SdpaArgs a = sdpa_args<Backend>(q_obj, k_obj, v_obj, mask_obj, scale_obj);
-        ArrayView grad_out = Backend::view(grad_out_obj, "grad_out"),
-                  out = Backend::view(out_obj, "out"), lse = Backend::view(lse_obj, "lse"),
-                  grad_q = Backend::view(grad_q_obj, "grad_q"),
-                  grad_k = Backend::view(grad_k_obj, "grad_k"),
-                  grad_v = Backend::view(grad_v_obj, "grad_v");
-        require_array(grad_out, a.q, {a.B, a.Tq, a.Dv});
-        require_array(out, a.q, {a.B, a.Tq, a.Dv});
-        require_array(lse, a.q, {a.B, a.Tq});
-        require_output(grad_q, a.q, a.q.shape);
-        require_output(grad_k, a.q, a.k.shape);
-        require_output(grad_v, a.q, a.v.shape);
-        auto ctx = Backend::context();
-        dispatch_float(a.q, [&](auto tag) {
+        const AttentionArgs a =
+            attention_args<Backend>(q_obj, k_obj, v_obj, mask_obj, scale_obj);
+        ArrayView grad_out = input_array<Backend>(grad_out_obj, "grad_out", a.q, {a.B, a.Tq, a.Dv}),
+                  out = input_array<Backend>(out_obj, "out", a.q, {a.B, a.Tq, a.Dv}),
+                  lse = input_array<Backend>(lse_obj, "lse", a.q, {a.B, a.Tq}),
+                  grad_q = output_array<Backend>(grad_q_obj, "grad_q", a.q, a.q.shape),
+                  grad_k = output_array<Backend>(grad_k_obj, "grad_k", a.q, a.k.shape),
+                  grad_v = output_array<Backend>(grad_v_obj, "grad_v", a.q, a.v.shape);
+        run_float<Backend>(a.q, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          sdpa_backward(ctx, a.B, a.Tq, a.Tk, a.D, a.Dv, grad_out.template ptr<const T>(),
-                        a.q.template ptr<const T>(), a.k.template ptr<const T>(),
-                        a.v.template ptr<const T>(), a.mask.template ptr<const T>(), a.mask_stride,
-                        is_causal, a.scale, out.template ptr<const T>(),
-                        lse.template ptr<const T>(), grad_q.template ptr<T>(),
-                        grad_k.template ptr<T>(), grad_v.template ptr<T>());
+          scaled_dot_product_attention_backward(
+              ctx, a.B, a.Tq, a.Tk, a.D, a.Dv, in_ptr<T>(grad_out), in_ptr<T>(a.q),
+              in_ptr<T>(a.k), in_ptr<T>(a.v), in_ptr<T>(a.mask), a.mask_stride, is_causal,
+              a.scale, in_ptr<T>(out), in_ptr<T>(lse), out_ptr<T>(grad_q), out_ptr<T>(grad_k),
+              out_ptr<T>(grad_v));
         });
       },
       py::arg("grad_out"), py::arg("q"), py::arg("k"), py::arg("v"), py::arg("mask"),
       py::arg("is_causal"), py::arg("scale"), py::arg("out"), py::arg("lse"), py::arg("grad_q"),
       py::arg("grad_k"), py::arg("grad_v"),
-      "Backward of sdpa_forward from its out and lse (probabilities are recomputed, not stored): "
-      "writes grad_q, grad_k, grad_v. The mask receives no gradient.");
+      "Backward of scaled_dot_product_attention_forward from its out and lse (probabilities are "
+      "recomputed, not stored): writes grad_q, grad_k, grad_v. The mask receives no gradient.");
 }
 
 }  // namespace ember::bind

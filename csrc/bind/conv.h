@@ -121,57 +121,51 @@ void bind_conv(py::module_& m) {
       py::arg("dil_w") = 1, py::arg("groups") = 1,
       "out (N,O,OH,OW) = conv2d(x (N,C,H,W), weight (O,C/groups,kh,kw)) + bias (O,) or None.");
 
-  m.def(
-      "conv2d_backward_input",
-      [](py::handle grad_out_obj, py::handle weight_obj, py::handle grad_x_obj, int64_t stride_h,
-         int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dil_h, int64_t dil_w,
-         int64_t groups) {
-        ArrayView grad_out = Backend::view(grad_out_obj, "grad_out"),
-                  weight = Backend::view(weight_obj, "weight"),
-                  grad_x = Backend::view(grad_x_obj, "grad_x");
-        const ConvProblem p = conv_problem(grad_x, weight, grad_out, stride_h, stride_w, pad_h,
-                                           pad_w, dil_h, dil_w, groups, /*output_exact=*/false);
-        require_writable(grad_x);
-        auto ctx = Backend::context();
-        dispatch_float(grad_x, [&](auto tag) {
-          using T = decltype(tag);
-          conv2d_backward_input(ctx, grad_out.template ptr<const T>(),
-                                weight.template ptr<const T>(), grad_x.template ptr<T>(), p.N, p.C,
-                                p.H, p.W, p.O, p.OH, p.OW, p.groups, p.win);
-        });
-      },
-      py::arg("grad_out"), py::arg("weight"), py::arg("grad_x"), py::arg("stride_h") = 1,
-      py::arg("stride_w") = 1, py::arg("pad_h") = 0, py::arg("pad_w") = 0, py::arg("dil_h") = 1,
-      py::arg("dil_w") = 1, py::arg("groups") = 1,
-      "grad_x (N,C,H,W) = gradient of conv2d w.r.t. its input (also conv_transpose2d's forward); "
-      "(H, W) may exceed what grad_out's size needs: unreached rows/columns get 0.");
-
-  m.def(
-      "conv2d_backward_weight",
-      [](py::handle x_obj, py::handle grad_out_obj, py::handle grad_weight_obj, int64_t stride_h,
-         int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dil_h, int64_t dil_w,
-         int64_t groups) {
-        ArrayView x = Backend::view(x_obj, "x"), grad_out = Backend::view(grad_out_obj, "grad_out"),
-                  grad_weight = Backend::view(grad_weight_obj, "grad_weight");
-        const ConvProblem p = conv_problem(x, grad_weight, grad_out, stride_h, stride_w, pad_h,
-                                           pad_w, dil_h, dil_w, groups, /*output_exact=*/true);
-        require_writable(grad_weight);
-        auto ctx = Backend::context();
-        dispatch_float(x, [&](auto tag) {
-          using T = decltype(tag);
-          conv2d_backward_weight(ctx, x.template ptr<const T>(), grad_out.template ptr<const T>(),
-                                 grad_weight.template ptr<T>(), p.N, p.C, p.H, p.W, p.O, p.OH,
+  // The two backwards take (a, b, written) and the same geometry: conv2d_backward_input is
+  // (grad_out, weight, grad_x), conv2d_backward_weight (x, grad_out, grad_weight).
+  auto conv_backward = [](bool of_weight) {
+    return [of_weight](py::handle a_obj, py::handle b_obj, py::handle written_obj,
+                       int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
+                       int64_t dil_h, int64_t dil_w, int64_t groups) {
+      ArrayView a = Backend::view(a_obj, of_weight ? "x" : "grad_out"),
+                b = Backend::view(b_obj, of_weight ? "grad_out" : "weight"),
+                written = Backend::view(written_obj, of_weight ? "grad_weight" : "grad_x");
+      // Roles in conv_problem: (input, weight, output).
+      const ConvProblem p =
+          of_weight ? conv_problem(a, written, b, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+                                   groups, /*output_exact=*/true)
+                    : conv_problem(written, b, a, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+                                   groups, /*output_exact=*/false);
+      require_writable(written);
+      auto ctx = Backend::context();
+      dispatch_float(written, [&](auto tag) {
+        using T = decltype(tag);
+        const T* a_ptr = a.template ptr<const T>();
+        const T* b_ptr = b.template ptr<const T>();
+        T* written_ptr = written.template ptr<T>();
+        if (of_weight)
+          conv2d_backward_weight(ctx, a_ptr, b_ptr, written_ptr, p.N, p.C, p.H, p.W, p.O, p.OH,
                                  p.OW, p.groups, p.win);
-        });
-      },
-      py::arg("x"), py::arg("grad_out"), py::arg("grad_weight"), py::arg("stride_h") = 1,
-      py::arg("stride_w") = 1, py::arg("pad_h") = 0, py::arg("pad_w") = 0, py::arg("dil_h") = 1,
-      py::arg("dil_w") = 1, py::arg("groups") = 1,
-      "grad_weight (O,C/groups,kh,kw) = gradient of conv2d w.r.t. its weight, summed over the "
-      "batch.");
+        else
+          conv2d_backward_input(ctx, a_ptr, b_ptr, written_ptr, p.N, p.C, p.H, p.W, p.O, p.OH,
+                                p.OW, p.groups, p.win);
+      });
+    };
+  };
+  m.def("conv2d_backward_input", conv_backward(false), py::arg("grad_out"), py::arg("weight"),
+        py::arg("grad_x"), py::arg("stride_h") = 1, py::arg("stride_w") = 1, py::arg("pad_h") = 0,
+        py::arg("pad_w") = 0, py::arg("dil_h") = 1, py::arg("dil_w") = 1, py::arg("groups") = 1,
+        "grad_x (N,C,H,W) = gradient of conv2d w.r.t. its input (also conv_transpose2d's "
+        "forward); (H, W) may exceed what grad_out's size needs: unreached rows/columns get 0.");
+  m.def("conv2d_backward_weight", conv_backward(true), py::arg("x"), py::arg("grad_out"),
+        py::arg("grad_weight"), py::arg("stride_h") = 1, py::arg("stride_w") = 1,
+        py::arg("pad_h") = 0, py::arg("pad_w") = 0, py::arg("dil_h") = 1, py::arg("dil_w") = 1,
+        py::arg("groups") = 1,
+        "grad_weight (O,C/groups,kh,kw) = gradient of conv2d w.r.t. its weight, summed over the "
+        "batch.");
 
   m.def(
-      "conv_bias_backward",
+      "conv2d_backward_bias",
       [](py::handle grad_out_obj, py::handle grad_bias_obj) {
         ArrayView grad_out = Backend::view(grad_out_obj, "grad_out"),
                   grad_bias = Backend::view(grad_bias_obj, "grad_bias");

@@ -54,6 +54,56 @@ OptionalArray optional_array(py::handle obj, const char* name, const ArrayView& 
   return a;
 }
 
+// A required array argument viewed and checked by require_array / require_output.
+template <class Backend>
+ArrayView input_array(py::handle obj, const char* name, const ArrayView& like,
+                      const std::vector<int64_t>& shape) {
+  ArrayView a = Backend::view(obj, name);
+  require_array(a, like, shape);
+  return a;
+}
+template <class Backend>
+ArrayView output_array(py::handle obj, const char* name, const ArrayView& like,
+                       const std::vector<int64_t>& shape) {
+  ArrayView a = input_array<Backend>(obj, name, like, shape);
+  require_writable(a);
+  return a;
+}
+
+// None, or an array the kernel writes (a gradient that may not be needed).
+template <class Backend>
+OptionalArray optional_output(py::handle obj, const char* name, const ArrayView& like,
+                              const std::vector<int64_t>& shape) {
+  return optional_array<Backend>(obj, name, like, shape, /*writable=*/true);
+}
+
+// Typed data pointers for the kernel call: in_ptr<T>(a) reads, out_ptr<T>(a) writes; nullptr
+// for None.
+template <class T>
+const T* in_ptr(const ArrayView& a) {
+  return a.ptr<const T>();
+}
+template <class T>
+T* out_ptr(const ArrayView& a) {
+  return a.ptr<T>();
+}
+template <class T>
+const T* in_ptr(const OptionalArray& a) {
+  return a.template ptr<const T>();
+}
+template <class T>
+T* out_ptr(const OptionalArray& a) {
+  return a.template ptr<T>();
+}
+
+// Calls fn(ctx, tag) with the backend's context and tag a float or double by the dtype of `like`
+// (TypeError for other dtypes); the kernel call inside reads `using T = decltype(tag);`.
+template <class Backend, class Fn>
+void run_float(const ArrayView& like, Fn&& fn) {
+  auto ctx = Backend::context();
+  dispatch_float(like, [&](auto tag) { fn(ctx, tag); });
+}
+
 // The main float input of a kernel: float32/float64 and C-contiguous.
 template <class Backend>
 ArrayView float_input(py::handle obj, const char* name) {

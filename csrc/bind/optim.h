@@ -21,17 +21,13 @@ template <class Backend>
 std::pair<ArrayView, ArrayView> param_and_grad(py::handle param_obj, py::handle grad_obj) {
   ArrayView param = float_input<Backend>(param_obj, "param");
   require_writable(param);
-  ArrayView grad = Backend::view(grad_obj, "grad");
-  require_array(grad, param, param.shape);
-  return {param, grad};
+  return {param, input_array<Backend>(grad_obj, "grad", param, param.shape)};
 }
 
 // A state buffer shaped like the parameter, updated in place.
 template <class Backend>
 ArrayView state(py::handle obj, const char* name, const ArrayView& param) {
-  ArrayView s = Backend::view(obj, name);
-  require_output(s, param, param.shape);
-  return s;
+  return output_array<Backend>(obj, name, param, param.shape);
 }
 
 // A state buffer that an option needs (None otherwise).
@@ -40,12 +36,18 @@ OptionalArray state_if(bool needed, py::handle obj, const char* name, const Arra
                        const char* because) {
   require(!needed || !obj.is_none(),
           std::string("argument '") + name + "' must be an array when " + because);
-  return needed ? optional_array<Backend>(obj, name, param, param.shape, true) : OptionalArray{};
+  return needed ? optional_output<Backend>(obj, name, param, param.shape) : OptionalArray{};
 }
 
 inline void require_beta(double beta, const char* name) {
   require(beta >= 0.0 && beta < 1.0,
           std::string("argument '") + name + "' must be in [0, 1), got " + std::to_string(beta));
+}
+
+// The step count after incrementing.
+inline void require_step(int64_t step) {
+  require(step >= 1, "argument 'step' must be >= 1 (the count after incrementing), got " +
+                         std::to_string(step));
 }
 
 }  // namespace kernel_args
@@ -67,12 +69,10 @@ void bind_optim(py::module_& m) {
                 "nesterov momentum requires a momentum and zero dampening");
         auto buf = state_if<Backend>(momentum != 0, momentum_buffer_obj, "momentum_buffer", param,
                                      "momentum != 0");
-        auto ctx = Backend::context();
-        dispatch_float(param, [&](auto tag) {
+        run_float<Backend>(param, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          sgd_step(ctx, param.numel(), param.template ptr<T>(), grad.template ptr<const T>(),
-                   buf.template ptr<T>(), lr, momentum, dampening, weight_decay, nesterov,
-                   maximize, first_step);
+          sgd_step(ctx, param.numel(), out_ptr<T>(param), in_ptr<T>(grad), out_ptr<T>(buf), lr,
+                   momentum, dampening, weight_decay, nesterov, maximize, first_step);
         });
       },
       py::arg("param"), py::arg("grad"), py::arg("momentum_buffer"), py::arg("lr"),
@@ -92,20 +92,17 @@ void bind_optim(py::module_& m) {
                   exp_avg_sq = state<Backend>(exp_avg_sq_obj, "exp_avg_sq", param);
         auto max_sq = state_if<Backend>(amsgrad, max_exp_avg_sq_obj, "max_exp_avg_sq", param,
                                         "amsgrad=True");
-        require(step >= 1, "argument 'step' must be >= 1 (the count after incrementing), got " +
-                               std::to_string(step));
+        require_step(step);
         require_finite_at_least(lr, 0.0, "lr");
         require_beta(beta1, "beta1");
         require_beta(beta2, "beta2");
         require_finite_at_least(eps, 0.0, "eps");
         require_finite_at_least(weight_decay, 0.0, "weight_decay");
-        auto ctx = Backend::context();
-        dispatch_float(param, [&](auto tag) {
+        run_float<Backend>(param, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          adam_step(ctx, param.numel(), param.template ptr<T>(), grad.template ptr<const T>(),
-                    exp_avg.template ptr<T>(), exp_avg_sq.template ptr<T>(),
-                    max_sq.template ptr<T>(), step, lr, beta1, beta2, eps, weight_decay, amsgrad,
-                    maximize, decoupled_weight_decay);
+          adam_step(ctx, param.numel(), out_ptr<T>(param), in_ptr<T>(grad), out_ptr<T>(exp_avg),
+                    out_ptr<T>(exp_avg_sq), out_ptr<T>(max_sq), step, lr, beta1, beta2, eps,
+                    weight_decay, amsgrad, maximize, decoupled_weight_decay);
         });
       },
       py::arg("param"), py::arg("grad"), py::arg("exp_avg"), py::arg("exp_avg_sq"),
@@ -131,13 +128,11 @@ void bind_optim(py::module_& m) {
         require_finite_at_least(eps, 0.0, "eps");
         require_finite_at_least(weight_decay, 0.0, "weight_decay");
         require_finite_at_least(momentum, 0.0, "momentum");
-        auto ctx = Backend::context();
-        dispatch_float(param, [&](auto tag) {
+        run_float<Backend>(param, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          rmsprop_step(ctx, param.numel(), param.template ptr<T>(), grad.template ptr<const T>(),
-                       square_avg.template ptr<T>(), grad_avg.template ptr<T>(),
-                       buf.template ptr<T>(), lr, alpha, eps, weight_decay, momentum, centered,
-                       maximize);
+          rmsprop_step(ctx, param.numel(), out_ptr<T>(param), in_ptr<T>(grad),
+                       out_ptr<T>(square_avg), out_ptr<T>(grad_avg), out_ptr<T>(buf), lr, alpha,
+                       eps, weight_decay, momentum, centered, maximize);
         });
       },
       py::arg("param"), py::arg("grad"), py::arg("square_avg"), py::arg("grad_avg"),
@@ -152,18 +147,15 @@ void bind_optim(py::module_& m) {
          double lr, double lr_decay, double weight_decay, double eps, bool maximize) {
         auto [param, grad] = param_and_grad<Backend>(param_obj, grad_obj);
         ArrayView state_sum = state<Backend>(state_sum_obj, "state_sum", param);
-        require(step >= 1, "argument 'step' must be >= 1 (the count after incrementing), got " +
-                               std::to_string(step));
+        require_step(step);
         require_finite_at_least(lr, 0.0, "lr");
         require_finite_at_least(lr_decay, 0.0, "lr_decay");
         require_finite_at_least(weight_decay, 0.0, "weight_decay");
         require_finite_at_least(eps, 0.0, "eps");
-        auto ctx = Backend::context();
-        dispatch_float(param, [&](auto tag) {
+        run_float<Backend>(param, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          adagrad_step(ctx, param.numel(), param.template ptr<T>(), grad.template ptr<const T>(),
-                       state_sum.template ptr<T>(), step, lr, lr_decay, weight_decay, eps,
-                       maximize);
+          adagrad_step(ctx, param.numel(), out_ptr<T>(param), in_ptr<T>(grad),
+                       out_ptr<T>(state_sum), step, lr, lr_decay, weight_decay, eps, maximize);
         });
       },
       py::arg("param"), py::arg("grad"), py::arg("state_sum"), py::arg("step"), py::arg("lr"),

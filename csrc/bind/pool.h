@@ -243,55 +243,42 @@ void bind_pool(py::module_& m) {
       "Adaptive max pooling of x (N,C,H,W) into out (N,C,OH,OW) and int64 indices; the "
       "backward is max_pool2d_backward.");
 
-  m.def(
-      "max_unpool2d_forward",
-      [](py::handle x_obj, py::handle indices_obj, py::handle out_obj) {
-        ArrayView x = Backend::view(x_obj, "x"), indices = Backend::view(indices_obj, "indices"),
-                  out = Backend::view(out_obj, "out");
-        // The unpooled out is the large side, the one plane_shapes calls the input.
-        const PlaneShapes s = plane_shapes(out, x, out);
-        const int64_t H = s.OH, W = s.OW, OH = s.H, OW = s.W;
-        require_indices(indices, x);
-        auto ctx = Backend::context();
-        require(indices_in_range(ctx, indices.template ptr<const int64_t>(), indices.numel(),
-                                 OH * OW),
-                "argument 'indices' holds positions outside [0, OH*OW) = [0, " +
-                    std::to_string(OH * OW) + ") of 'out'");
-        dispatch_float(x, [&](auto tag) {
-          using T = decltype(tag);
-          max_unpool2d_forward(ctx, x.template ptr<const T>(),
-                               indices.template ptr<const int64_t>(), out.template ptr<T>(),
-                               s.planes, H, W, OH, OW);
-        });
-      },
-      py::arg("x"), py::arg("indices"), py::arg("out"),
-      "out (N,C,OH,OW) = zeros with x (N,C,H,W) stored at the int64 indices (N,C,H,W) "
-      "(flat positions in an OH*OW plane).");
-
-  m.def(
-      "max_unpool2d_backward",
-      [](py::handle grad_out_obj, py::handle indices_obj, py::handle grad_x_obj) {
-        ArrayView grad_out = Backend::view(grad_out_obj, "grad_out"),
-                  indices = Backend::view(indices_obj, "indices"),
-                  grad_x = Backend::view(grad_x_obj, "grad_x");
-        // grad_out is the large (unpooled) side, the one plane_shapes calls the input.
-        const PlaneShapes s = plane_shapes(grad_out, grad_x, grad_x);
-        const int64_t H = s.OH, W = s.OW, OH = s.H, OW = s.W;
-        require_indices(indices, grad_x);
-        auto ctx = Backend::context();
-        require(indices_in_range(ctx, indices.template ptr<const int64_t>(), indices.numel(),
-                                 OH * OW),
-                "argument 'indices' holds positions outside [0, OH*OW) = [0, " +
-                    std::to_string(OH * OW) + ") of 'grad_out'");
-        dispatch_float(grad_x, [&](auto tag) {
-          using T = decltype(tag);
-          max_unpool2d_backward(ctx, grad_out.template ptr<const T>(),
-                                indices.template ptr<const int64_t>(), grad_x.template ptr<T>(),
-                                s.planes, H, W, OH, OW);
-        });
-      },
-      py::arg("grad_out"), py::arg("indices"), py::arg("grad_x"),
-      "grad_x (N,C,H,W) = grad_out (N,C,OH,OW) gathered at the int64 indices (N,C,H,W).");
+  // max_unpool2d forward: (x, indices, out); backward: (grad_out, indices, grad_x). The unpooled
+  // array (out, grad_out) is the large side, the one plane_shapes calls the input.
+  auto max_unpool = [](bool backward) {
+    return [backward](py::handle a_obj, py::handle indices_obj, py::handle b_obj) {
+      ArrayView a = Backend::view(a_obj, backward ? "grad_out" : "x"),
+                indices = Backend::view(indices_obj, "indices"),
+                b = Backend::view(b_obj, backward ? "grad_x" : "out");
+      const ArrayView& pooled = backward ? b : a;
+      const ArrayView& unpooled = backward ? a : b;
+      const PlaneShapes s = plane_shapes(unpooled, pooled, b);
+      const int64_t H = s.OH, W = s.OW, OH = s.H, OW = s.W;
+      require_indices(indices, pooled);
+      auto ctx = Backend::context();
+      require(indices_in_range(ctx, indices.template ptr<const int64_t>(), indices.numel(),
+                               OH * OW),
+              "argument 'indices' holds positions outside [0, OH*OW) = [0, " +
+                  std::to_string(OH * OW) + ") of '" + unpooled.name + "'");
+      dispatch_float(pooled, [&](auto tag) {
+        using T = decltype(tag);
+        const T* src = a.template ptr<const T>();
+        const int64_t* idx = indices.template ptr<const int64_t>();
+        T* dst = b.template ptr<T>();
+        if (backward)
+          max_unpool2d_backward(ctx, src, idx, dst, s.planes, H, W, OH, OW);
+        else
+          max_unpool2d_forward(ctx, src, idx, dst, s.planes, H, W, OH, OW);
+      });
+    };
+  };
+  m.def("max_unpool2d_forward", max_unpool(false), py::arg("x"), py::arg("indices"),
+        py::arg("out"),
+        "out (N,C,OH,OW) = zeros with x (N,C,H,W) stored at the int64 indices (N,C,H,W) "
+        "(flat positions in an OH*OW plane).");
+  m.def("max_unpool2d_backward", max_unpool(true), py::arg("grad_out"), py::arg("indices"),
+        py::arg("grad_x"),
+        "grad_x (N,C,H,W) = grad_out (N,C,OH,OW) gathered at the int64 indices (N,C,H,W).");
 
   auto upsample = [](bool backward, bool bilinear) {
     return [backward, bilinear](py::handle a_obj, py::handle b_obj, bool align_corners) {

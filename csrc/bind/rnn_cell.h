@@ -33,19 +33,14 @@ void bind_rnn_cell(py::module_& m) {
          py::handle act_obj) {
         ArrayView gates = float_input<Backend>(gates_obj, "gates");
         const auto [B, H] = gate_shape(gates, 4);
-        ArrayView c_prev = Backend::view(c_prev_obj, "c_prev"),
-                  h_out = Backend::view(h_out_obj, "h_out"),
-                  c_out = Backend::view(c_out_obj, "c_out"), act = Backend::view(act_obj, "act");
-        require_array(c_prev, gates, {B, H});
-        require_output(h_out, gates, {B, H});
-        require_output(c_out, gates, {B, H});
-        require_output(act, gates, {B, 4 * H});
-        auto ctx = Backend::context();
-        dispatch_float(gates, [&](auto tag) {
+        ArrayView c_prev = input_array<Backend>(c_prev_obj, "c_prev", gates, {B, H}),
+                  h_out = output_array<Backend>(h_out_obj, "h_out", gates, {B, H}),
+                  c_out = output_array<Backend>(c_out_obj, "c_out", gates, {B, H}),
+                  act = output_array<Backend>(act_obj, "act", gates, {B, 4 * H});
+        run_float<Backend>(gates, [&, B = B, H = H](auto& ctx, auto tag) {
           using T = decltype(tag);
-          lstm_cell_forward(ctx, B, H, gates.template ptr<const T>(),
-                            c_prev.template ptr<const T>(), h_out.template ptr<T>(),
-                            c_out.template ptr<T>(), act.template ptr<T>());
+          lstm_cell_forward(ctx, B, H, in_ptr<T>(gates), in_ptr<T>(c_prev), out_ptr<T>(h_out),
+                            out_ptr<T>(c_out), out_ptr<T>(act));
         });
       },
       py::arg("gates"), py::arg("c_prev"), py::arg("h_out"), py::arg("c_out"), py::arg("act"),
@@ -60,21 +55,15 @@ void bind_rnn_cell(py::module_& m) {
         const auto [B, H] = gate_shape(act, 4);
         auto grad_h = optional_array<Backend>(grad_h_obj, "grad_h", act, {B, H});
         auto grad_c = optional_array<Backend>(grad_c_obj, "grad_c", act, {B, H});
-        ArrayView c_prev = Backend::view(c_prev_obj, "c_prev"),
-                  c_out = Backend::view(c_out_obj, "c_out"),
-                  grad_gates = Backend::view(grad_gates_obj, "grad_gates"),
-                  grad_c_prev = Backend::view(grad_c_prev_obj, "grad_c_prev");
-        require_array(c_prev, act, {B, H});
-        require_array(c_out, act, {B, H});
-        require_output(grad_gates, act, {B, 4 * H});
-        require_output(grad_c_prev, act, {B, H});
-        auto ctx = Backend::context();
-        dispatch_float(act, [&](auto tag) {
+        ArrayView c_prev = input_array<Backend>(c_prev_obj, "c_prev", act, {B, H}),
+                  c_out = input_array<Backend>(c_out_obj, "c_out", act, {B, H}),
+                  grad_gates = output_array<Backend>(grad_gates_obj, "grad_gates", act, {B, 4 * H}),
+                  grad_c_prev = output_array<Backend>(grad_c_prev_obj, "grad_c_prev", act, {B, H});
+        run_float<Backend>(act, [&, B = B, H = H](auto& ctx, auto tag) {
           using T = decltype(tag);
-          lstm_cell_backward(ctx, B, H, grad_h.template ptr<const T>(),
-                             grad_c.template ptr<const T>(), act.template ptr<const T>(),
-                             c_prev.template ptr<const T>(), c_out.template ptr<const T>(),
-                             grad_gates.template ptr<T>(), grad_c_prev.template ptr<T>());
+          lstm_cell_backward(ctx, B, H, in_ptr<T>(grad_h), in_ptr<T>(grad_c), in_ptr<T>(act),
+                             in_ptr<T>(c_prev), in_ptr<T>(c_out), out_ptr<T>(grad_gates),
+                             out_ptr<T>(grad_c_prev));
         });
       },
       py::arg("grad_h"), py::arg("grad_c"), py::arg("act"), py::arg("c_prev"), py::arg("c_out"),
@@ -88,19 +77,14 @@ void bind_rnn_cell(py::module_& m) {
          py::handle saved_obj) {
         ArrayView gi = float_input<Backend>(gi_obj, "gi");
         const auto [B, H] = gate_shape(gi, 3);
-        ArrayView gh = Backend::view(gh_obj, "gh"), h_prev = Backend::view(h_prev_obj, "h_prev"),
-                  h_out = Backend::view(h_out_obj, "h_out"),
-                  saved = Backend::view(saved_obj, "saved");
-        require_array(gh, gi, {B, 3 * H});
-        require_array(h_prev, gi, {B, H});
-        require_output(h_out, gi, {B, H});
-        require_output(saved, gi, {B, 4 * H});
-        auto ctx = Backend::context();
-        dispatch_float(gi, [&](auto tag) {
+        ArrayView gh = input_array<Backend>(gh_obj, "gh", gi, {B, 3 * H}),
+                  h_prev = input_array<Backend>(h_prev_obj, "h_prev", gi, {B, H}),
+                  h_out = output_array<Backend>(h_out_obj, "h_out", gi, {B, H}),
+                  saved = output_array<Backend>(saved_obj, "saved", gi, {B, 4 * H});
+        run_float<Backend>(gi, [&, B = B, H = H](auto& ctx, auto tag) {
           using T = decltype(tag);
-          gru_cell_forward(ctx, B, H, gi.template ptr<const T>(), gh.template ptr<const T>(),
-                           h_prev.template ptr<const T>(), h_out.template ptr<T>(),
-                           saved.template ptr<T>());
+          gru_cell_forward(ctx, B, H, in_ptr<T>(gi), in_ptr<T>(gh), in_ptr<T>(h_prev),
+                           out_ptr<T>(h_out), out_ptr<T>(saved));
         });
       },
       py::arg("gi"), py::arg("gh"), py::arg("h_prev"), py::arg("h_out"), py::arg("saved"),
@@ -113,23 +97,16 @@ void bind_rnn_cell(py::module_& m) {
          py::handle grad_gh_obj, py::handle grad_h_prev_obj) {
         ArrayView saved = float_input<Backend>(saved_obj, "saved");
         const auto [B, H] = gate_shape(saved, 4);
-        ArrayView grad_h = Backend::view(grad_h_obj, "grad_h"),
-                  h_prev = Backend::view(h_prev_obj, "h_prev"),
-                  grad_gi = Backend::view(grad_gi_obj, "grad_gi"),
-                  grad_gh = Backend::view(grad_gh_obj, "grad_gh"),
-                  grad_h_prev = Backend::view(grad_h_prev_obj, "grad_h_prev");
-        require_array(grad_h, saved, {B, H});
-        require_array(h_prev, saved, {B, H});
-        require_output(grad_gi, saved, {B, 3 * H});
-        require_output(grad_gh, saved, {B, 3 * H});
-        require_output(grad_h_prev, saved, {B, H});
-        auto ctx = Backend::context();
-        dispatch_float(saved, [&](auto tag) {
+        ArrayView grad_h = input_array<Backend>(grad_h_obj, "grad_h", saved, {B, H}),
+                  h_prev = input_array<Backend>(h_prev_obj, "h_prev", saved, {B, H}),
+                  grad_gi = output_array<Backend>(grad_gi_obj, "grad_gi", saved, {B, 3 * H}),
+                  grad_gh = output_array<Backend>(grad_gh_obj, "grad_gh", saved, {B, 3 * H}),
+                  grad_h_prev =
+                      output_array<Backend>(grad_h_prev_obj, "grad_h_prev", saved, {B, H});
+        run_float<Backend>(saved, [&, B = B, H = H](auto& ctx, auto tag) {
           using T = decltype(tag);
-          gru_cell_backward(ctx, B, H, grad_h.template ptr<const T>(),
-                            saved.template ptr<const T>(), h_prev.template ptr<const T>(),
-                            grad_gi.template ptr<T>(), grad_gh.template ptr<T>(),
-                            grad_h_prev.template ptr<T>());
+          gru_cell_backward(ctx, B, H, in_ptr<T>(grad_h), in_ptr<T>(saved), in_ptr<T>(h_prev),
+                            out_ptr<T>(grad_gi), out_ptr<T>(grad_gh), out_ptr<T>(grad_h_prev));
         });
       },
       py::arg("grad_h"), py::arg("saved"), py::arg("h_prev"), py::arg("grad_gi"),

@@ -64,6 +64,27 @@ CrossEntropyArgs cross_entropy_args(py::handle logits_obj, py::handle target_obj
   return a;
 }
 
+// Arguments shared by the binary cross-entropy forward and backward: logits of any shape,
+// viewed as (M, C) with C its last dim; target and weight (or None) like logits, pos_weight (C,)
+// or None.
+struct BinaryCrossEntropyArgs {
+  ArrayView logits, target;
+  OptionalArray weight, pos_weight;
+  int64_t M, C;
+};
+template <class Backend>
+BinaryCrossEntropyArgs bce_args(py::handle logits_obj, py::handle target_obj,
+                                py::handle weight_obj, py::handle pos_weight_obj) {
+  BinaryCrossEntropyArgs a;
+  a.logits = float_input<Backend>(logits_obj, "logits");
+  a.C = a.logits.ndim() ? a.logits.shape.back() : 1;
+  a.M = a.C ? a.logits.numel() / a.C : 0;
+  a.target = input_array<Backend>(target_obj, "target", a.logits, a.logits.shape);
+  a.weight = optional_array<Backend>(weight_obj, "weight", a.logits, a.logits.shape);
+  a.pos_weight = optional_array<Backend>(pos_weight_obj, "pos_weight", a.logits, {a.C});
+  return a;
+}
+
 }  // namespace kernel_args
 
 template <class Backend>
@@ -72,15 +93,12 @@ void bind_softmax_xent(py::module_& m) {
   m.def(
       "softmax_forward",
       [](py::handle x_obj, py::handle out_obj, int64_t dim, bool log) {
-        ArrayView x = float_input<Backend>(x_obj, "x");
-        ArrayView out = Backend::view(out_obj, "out");
-        require_output(out, x, x.shape);
+        ArrayView x = float_input<Backend>(x_obj, "x"),
+                  out = output_array<Backend>(out_obj, "out", x, x.shape);
         const AxisShape s = axis_shape(x, dim);
-        auto ctx = Backend::context();
-        dispatch_float(x, [&](auto tag) {
+        run_float<Backend>(x, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          softmax_forward(ctx, s.outer, s.dim, s.inner, x.template ptr<const T>(),
-                          out.template ptr<T>(), log);
+          softmax_forward(ctx, s.outer, s.dim, s.inner, in_ptr<T>(x), out_ptr<T>(out), log);
         });
       },
       py::arg("x"), py::arg("out"), py::arg("dim"), py::arg("log") = false,
@@ -91,22 +109,20 @@ void bind_softmax_xent(py::module_& m) {
       "softmax_backward",
       [](py::handle grad_out_obj, py::handle out_obj, py::handle grad_x_obj, int64_t dim,
          bool log) {
-        ArrayView out = float_input<Backend>(out_obj, "out");
-        ArrayView grad_out = Backend::view(grad_out_obj, "grad_out"),
-                  grad_x = Backend::view(grad_x_obj, "grad_x");
-        require_array(grad_out, out, out.shape);
-        require_output(grad_x, out, out.shape);
+        ArrayView out = float_input<Backend>(out_obj, "out"),
+                  grad_out = input_array<Backend>(grad_out_obj, "grad_out", out, out.shape),
+                  grad_x = output_array<Backend>(grad_x_obj, "grad_x", out, out.shape);
         const AxisShape s = axis_shape(out, dim);
-        auto ctx = Backend::context();
-        dispatch_float(out, [&](auto tag) {
+        run_float<Backend>(out, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          softmax_backward(ctx, s.outer, s.dim, s.inner, grad_out.template ptr<const T>(),
-                           out.template ptr<const T>(), grad_x.template ptr<T>(), log);
+          softmax_backward(ctx, s.outer, s.dim, s.inner, in_ptr<T>(grad_out), in_ptr<T>(out),
+                           out_ptr<T>(grad_x), log);
         });
       },
       py::arg("grad_out"), py::arg("out"), py::arg("grad_x"), py::arg("dim"),
       py::arg("log") = false,
-      "Gradient of softmax_forward from its output `out`: writes grad_x (may be grad_out).");
+      "Gradient of softmax_forward (log_softmax with log=True) from its output `out`: writes "
+      "grad_x (may be grad_out).");
 
   m.def(
       "cross_entropy_forward",
@@ -114,18 +130,15 @@ void bind_softmax_xent(py::module_& m) {
          double label_smoothing, py::handle loss_obj, py::handle lse_obj) {
         const CrossEntropyArgs a =
             cross_entropy_args<Backend>(logits_obj, target_obj, weight_obj, label_smoothing);
-        ArrayView loss = Backend::view(loss_obj, "loss"), lse = Backend::view(lse_obj, "lse");
-        require_output(loss, a.logits, {a.M});
-        require_output(lse, a.logits, {a.M});
-        auto ctx = Backend::context();
-        dispatch_float(a.logits, [&](auto tag) {
+        ArrayView loss = output_array<Backend>(loss_obj, "loss", a.logits, {a.M}),
+                  lse = output_array<Backend>(lse_obj, "lse", a.logits, {a.M});
+        run_float<Backend>(a.logits, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          raise_bad_target(
-              cross_entropy_forward(ctx, a.M, a.C, a.logits.template ptr<const T>(),
-                                    a.target.template ptr<const int64_t>(),
-                                    a.weight.template ptr<const T>(), ignore_index,
-                                    label_smoothing, loss.template ptr<T>(), lse.template ptr<T>()),
-              a.C, ignore_index);
+          raise_bad_target(cross_entropy_forward(ctx, a.M, a.C, in_ptr<T>(a.logits),
+                                                 in_ptr<int64_t>(a.target), in_ptr<T>(a.weight),
+                                                 ignore_index, label_smoothing, out_ptr<T>(loss),
+                                                 out_ptr<T>(lse)),
+                           a.C, ignore_index);
         });
       },
       py::arg("logits"), py::arg("target"), py::arg("weight"), py::arg("ignore_index"),
@@ -141,23 +154,17 @@ void bind_softmax_xent(py::module_& m) {
          py::handle grad_logits_obj) {
         const CrossEntropyArgs a =
             cross_entropy_args<Backend>(logits_obj, target_obj, weight_obj, label_smoothing);
-        ArrayView lse = Backend::view(lse_obj, "lse"),
-                  grad_loss = Backend::view(grad_loss_obj, "grad_loss"),
-                  grad_logits = Backend::view(grad_logits_obj, "grad_logits");
-        require_array(lse, a.logits, {a.M});
-        require_array(grad_loss, a.logits, {a.M});
-        require_output(grad_logits, a.logits, a.logits.shape);
-        auto ctx = Backend::context();
-        dispatch_float(a.logits, [&](auto tag) {
+        ArrayView lse = input_array<Backend>(lse_obj, "lse", a.logits, {a.M}),
+                  grad_loss = input_array<Backend>(grad_loss_obj, "grad_loss", a.logits, {a.M}),
+                  grad_logits = output_array<Backend>(grad_logits_obj, "grad_logits", a.logits,
+                                                      a.logits.shape);
+        run_float<Backend>(a.logits, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          raise_bad_target(
-              cross_entropy_backward(ctx, a.M, a.C, a.logits.template ptr<const T>(),
-                                     a.target.template ptr<const int64_t>(),
-                                     a.weight.template ptr<const T>(), ignore_index,
-                                     label_smoothing, lse.template ptr<const T>(),
-                                     grad_loss.template ptr<const T>(),
-                                     grad_logits.template ptr<T>()),
-              a.C, ignore_index);
+          raise_bad_target(cross_entropy_backward(ctx, a.M, a.C, in_ptr<T>(a.logits),
+                                                  in_ptr<int64_t>(a.target), in_ptr<T>(a.weight),
+                                                  ignore_index, label_smoothing, in_ptr<T>(lse),
+                                                  in_ptr<T>(grad_loss), out_ptr<T>(grad_logits)),
+                           a.C, ignore_index);
         });
       },
       py::arg("logits"), py::arg("target"), py::arg("weight"), py::arg("ignore_index"),
@@ -166,24 +173,17 @@ void bind_softmax_xent(py::module_& m) {
       "grad_logits (M, C) (zero rows where target == ignore_index).");
 
   m.def(
-      "bce_with_logits_forward",
+      "binary_cross_entropy_with_logits_forward",
       [](py::handle logits_obj, py::handle target_obj, py::handle weight_obj,
          py::handle pos_weight_obj, py::handle loss_obj) {
-        ArrayView logits = float_input<Backend>(logits_obj, "logits");
-        const int64_t C = logits.ndim() ? logits.shape.back() : 1;
-        const int64_t M = C ? logits.numel() / C : 0;
-        ArrayView target = Backend::view(target_obj, "target"),
-                  loss = Backend::view(loss_obj, "loss");
-        require_array(target, logits, logits.shape);
-        auto weight = optional_array<Backend>(weight_obj, "weight", logits, logits.shape);
-        auto pos_weight = optional_array<Backend>(pos_weight_obj, "pos_weight", logits, {C});
-        require_output(loss, logits, logits.shape);
-        auto ctx = Backend::context();
-        dispatch_float(logits, [&](auto tag) {
+        const BinaryCrossEntropyArgs a =
+            bce_args<Backend>(logits_obj, target_obj, weight_obj, pos_weight_obj);
+        ArrayView loss = output_array<Backend>(loss_obj, "loss", a.logits, a.logits.shape);
+        run_float<Backend>(a.logits, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          bce_with_logits_forward(ctx, M, C, logits.template ptr<const T>(),
-                                  target.template ptr<const T>(), weight.template ptr<const T>(),
-                                  pos_weight.template ptr<const T>(), loss.template ptr<T>());
+          binary_cross_entropy_with_logits_forward(ctx, a.M, a.C, in_ptr<T>(a.logits),
+                                                   in_ptr<T>(a.target), in_ptr<T>(a.weight),
+                                                   in_ptr<T>(a.pos_weight), out_ptr<T>(loss));
         });
       },
       py::arg("logits"), py::arg("target"), py::arg("weight"), py::arg("pos_weight"),
@@ -192,37 +192,31 @@ void bind_softmax_xent(py::module_& m) {
       "and loss shaped like logits; pos_weight (last dim of logits,) or None.");
 
   m.def(
-      "bce_with_logits_backward",
+      "binary_cross_entropy_with_logits_backward",
       [](py::handle grad_loss_obj, py::handle logits_obj, py::handle target_obj,
          py::handle weight_obj, py::handle pos_weight_obj, py::handle grad_logits_obj,
          py::handle grad_target_obj) {
-        ArrayView logits = float_input<Backend>(logits_obj, "logits");
-        const int64_t C = logits.ndim() ? logits.shape.back() : 1;
-        const int64_t M = C ? logits.numel() / C : 0;
-        ArrayView grad_loss = Backend::view(grad_loss_obj, "grad_loss"),
-                  target = Backend::view(target_obj, "target"),
-                  grad_logits = Backend::view(grad_logits_obj, "grad_logits");
-        require_array(grad_loss, logits, logits.shape);
-        require_array(target, logits, logits.shape);
-        auto weight = optional_array<Backend>(weight_obj, "weight", logits, logits.shape);
-        auto pos_weight = optional_array<Backend>(pos_weight_obj, "pos_weight", logits, {C});
-        require_output(grad_logits, logits, logits.shape);
-        auto grad_target = optional_array<Backend>(grad_target_obj, "grad_target", logits,
-                                                   logits.shape, true);
-        auto ctx = Backend::context();
-        dispatch_float(logits, [&](auto tag) {
+        const BinaryCrossEntropyArgs a =
+            bce_args<Backend>(logits_obj, target_obj, weight_obj, pos_weight_obj);
+        const ArrayView& logits = a.logits;
+        ArrayView grad_loss =
+                      input_array<Backend>(grad_loss_obj, "grad_loss", logits, logits.shape),
+                  grad_logits =
+                      output_array<Backend>(grad_logits_obj, "grad_logits", logits, logits.shape);
+        auto grad_target =
+            optional_output<Backend>(grad_target_obj, "grad_target", logits, logits.shape);
+        run_float<Backend>(logits, [&](auto& ctx, auto tag) {
           using T = decltype(tag);
-          bce_with_logits_backward(ctx, M, C, grad_loss.template ptr<const T>(),
-                                   logits.template ptr<const T>(), target.template ptr<const T>(),
-                                   weight.template ptr<const T>(),
-                                   pos_weight.template ptr<const T>(),
-                                   grad_logits.template ptr<T>(), grad_target.template ptr<T>());
+          binary_cross_entropy_with_logits_backward(
+              ctx, a.M, a.C, in_ptr<T>(grad_loss), in_ptr<T>(logits), in_ptr<T>(a.target),
+              in_ptr<T>(a.weight), in_ptr<T>(a.pos_weight), out_ptr<T>(grad_logits),
+              out_ptr<T>(grad_target));
         });
       },
       py::arg("grad_loss"), py::arg("logits"), py::arg("target"), py::arg("weight"),
       py::arg("pos_weight"), py::arg("grad_logits"), py::arg("grad_target"),
-      "Gradient of bce_with_logits_forward times grad_loss: writes grad_logits and, unless None, "
-      "grad_target (both shaped like logits).");
+      "Gradient of binary_cross_entropy_with_logits_forward times grad_loss: writes grad_logits "
+      "and, unless None, grad_target (both shaped like logits).");
 }
 
 }  // namespace ember::bind

@@ -215,7 +215,7 @@ void forward_block(const Problem<T>& p, int64_t b, int64_t i0, T* out, T* lse, T
 }  // namespace
 
 template <class T>
-void sdpa_forward(const Context&, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv,
+void scaled_dot_product_attention_forward(const Context&, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv,
                   const T* q, const T* k, const T* v, const T* mask, int64_t mask_batch_stride,
                   bool is_causal, double scale, T* out, T* lse) {
   const std::vector<T> kt = transpose_batch(B, Tk, D, k);
@@ -295,7 +295,7 @@ void backward_keys(const Problem<T>& p, int64_t b, int64_t kb_begin, int64_t kb_
 }  // namespace
 
 template <class T>
-void sdpa_backward(const Context&, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv,
+void scaled_dot_product_attention_backward(const Context&, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv,
                    const T* grad_out, const T* q, const T* k, const T* v, const T* mask,
                    int64_t mask_batch_stride, bool is_causal, double scale, const T* out,
                    const T* lse, T* grad_q, T* grad_k, T* grad_v) {
@@ -353,10 +353,10 @@ void sdpa_backward(const Context&, int64_t B, int64_t Tq, int64_t Tk, int64_t D,
 }
 
 #define EMBER_INSTANTIATE(T)                                                                    \
-  template void sdpa_forward<T>(const Context&, int64_t, int64_t, int64_t, int64_t, int64_t,     \
+  template void scaled_dot_product_attention_forward<T>(const Context&, int64_t, int64_t, int64_t, int64_t, int64_t,     \
                                 const T*, const T*, const T*, const T*, int64_t, bool, double,   \
                                 T*, T*);                                                         \
-  template void sdpa_backward<T>(const Context&, int64_t, int64_t, int64_t, int64_t, int64_t,    \
+  template void scaled_dot_product_attention_backward<T>(const Context&, int64_t, int64_t, int64_t, int64_t, int64_t,    \
                                  const T*, const T*, const T*, const T*, const T*, int64_t,      \
                                  bool, double, const T*, const T*, T*, T*, T*);
 EMBER_INSTANTIATE(float)

@@ -21,9 +21,10 @@ namespace ember::cpu {
 // FLOPs 2*B*Tq*Tk*(D + Dv) (halved by is_causal) + B*Tq*Tk exp;
 // bytes (B*(Tq*D + Tk*D + Tk*Dv + Tq*Dv + Tq) + mask) * sizeof(T).
 template <class T>
-void sdpa_forward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv,
-                  const T* q, const T* k, const T* v, const T* mask, int64_t mask_batch_stride,
-                  bool is_causal, double scale, T* out, T* lse);
+void scaled_dot_product_attention_forward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk,
+                                          int64_t D, int64_t Dv, const T* q, const T* k,
+                                          const T* v, const T* mask, int64_t mask_batch_stride,
+                                          bool is_causal, double scale, T* out, T* lse);
 
 // Reads grad_out (B,Tq,Dv), q, k, v, mask, out, lse; writes grad_q (B,Tq,D), grad_k (B,Tk,D),
 // grad_v (B,Tk,Dv). With Delta_i = sum_d grad_out_id * out_id:
@@ -32,9 +33,11 @@ void sdpa_forward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t
 //   grad_k_j = scale * sum_i ds_ij q_i.
 // FLOPs 4*B*Tq*Tk*(D + Dv) (halved by is_causal) + B*Tq*Tk exp.
 template <class T>
-void sdpa_backward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv,
-                   const T* grad_out, const T* q, const T* k, const T* v, const T* mask,
-                   int64_t mask_batch_stride, bool is_causal, double scale, const T* out,
-                   const T* lse, T* grad_q, T* grad_k, T* grad_v);
+void scaled_dot_product_attention_backward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk,
+                                           int64_t D, int64_t Dv, const T* grad_out, const T* q,
+                                           const T* k, const T* v, const T* mask,
+                                           int64_t mask_batch_stride, bool is_causal, double scale,
+                                           const T* out, const T* lse, T* grad_q, T* grad_k,
+                                           T* grad_v);
 
 }  // namespace ember::cpu

@@ -1,4 +1,7 @@
 // Normalisation family: batch norm, layer norm and group norm (forward and backward).
+// This header is the contract of the family for both backends: csrc/cuda/norm.cuh declares the
+// same kernels with the CUDA context and refers here instead of restating it; the per-kernel
+// FLOP/byte counts are the CPU implementation's.
 //
 // Layouts (all arrays C-contiguous):
 //   batch norm / group norm: x viewed as (N, C, S), S = product of the spatial dims (S may be 1).
@@ -19,7 +22,9 @@ namespace ember::cpu {
 // Batch norm, training mode. Reads x (N,C,S), weight (C), bias (C); writes out (N,C,S),
 // save_mean (C), save_rstd (C); updates running_mean/running_var (C) in place like PyTorch:
 // running = (1 - momentum) * running + momentum * batch_stat, with the unbiased variance
-// (n / (n - 1), n = N*S) for running_var. Requires N*S >= 1.
+// (n / (n - 1), n = N*S; the biased variance when n == 1) for running_var. An empty batch
+// (N*S == 0) leaves running_mean/running_var untouched (as PyTorch) and saves mean 0 and
+// rstd 1/sqrt(eps); its backward writes grad_weight = grad_bias = 0.
 // FLOPs ~ 8*N*C*S; bytes ~ 3 * N*C*S * sizeof(T) (two reads of x: statistics, then normalise).
 template <class T>
 void batch_norm_forward_train(const Context& ctx, int64_t N, int64_t C, int64_t S, const T* x,

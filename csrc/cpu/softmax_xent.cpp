@@ -309,7 +309,7 @@ void for_each_element(int64_t M, int64_t C, Fn&& fn) {
 }  // namespace
 
 template <class T>
-void bce_with_logits_forward(const Context&, int64_t M, int64_t C, const T* logits,
+void binary_cross_entropy_with_logits_forward(const Context&, int64_t M, int64_t C, const T* logits,
                              const T* target, const T* weight, const T* pos_weight, T* loss) {
   for_each_element(M, C, [&](int64_t i, int64_t c) {
     const T x = logits[i], y = target[i];
@@ -320,7 +320,7 @@ void bce_with_logits_forward(const Context&, int64_t M, int64_t C, const T* logi
 }
 
 template <class T>
-void bce_with_logits_backward(const Context&, int64_t M, int64_t C, const T* grad_loss,
+void binary_cross_entropy_with_logits_backward(const Context&, int64_t M, int64_t C, const T* grad_loss,
                               const T* logits, const T* target, const T* weight,
                               const T* pos_weight, T* grad_logits, T* grad_target) {
   for_each_element(M, C, [&](int64_t i, int64_t c) {
@@ -342,9 +342,9 @@ void bce_with_logits_backward(const Context&, int64_t M, int64_t C, const T* gra
   template TargetCheck cross_entropy_backward<T>(const Context&, int64_t, int64_t, const T*,       \
                                                  const int64_t*, const T*, int64_t, double,        \
                                                  const T*, const T*, T*);                          \
-  template void bce_with_logits_forward<T>(const Context&, int64_t, int64_t, const T*, const T*,   \
+  template void binary_cross_entropy_with_logits_forward<T>(const Context&, int64_t, int64_t, const T*, const T*,   \
                                            const T*, const T*, T*);                                \
-  template void bce_with_logits_backward<T>(const Context&, int64_t, int64_t, const T*, const T*,  \
+  template void binary_cross_entropy_with_logits_backward<T>(const Context&, int64_t, int64_t, const T*, const T*,  \
                                             const T*, const T*, const T*, T*, T*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)

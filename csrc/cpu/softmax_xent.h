@@ -66,7 +66,7 @@ TargetCheck cross_entropy_backward(const Context& ctx, int64_t M, int64_t C, con
 // Reads logits, target, weight (M,C), pos_weight (C); writes loss (M,C).
 // FLOPs ~ 10*M*C + exp + log1p per element; bytes 3-4 * M*C*sizeof(T).
 template <class T>
-void bce_with_logits_forward(const Context& ctx, int64_t M, int64_t C, const T* logits,
+void binary_cross_entropy_with_logits_forward(const Context& ctx, int64_t M, int64_t C, const T* logits,
                              const T* target, const T* weight, const T* pos_weight, T* loss);
 
 // Backward of the above, times grad_loss (M,C):
@@ -75,7 +75,7 @@ void bce_with_logits_forward(const Context& ctx, int64_t M, int64_t C, const T* 
 // Reads grad_loss, logits, target, weight (M,C), pos_weight (C); writes grad_logits (M,C) and
 // grad_target (M,C). FLOPs ~ 12*M*C + exp per element; bytes 5-6 * M*C*sizeof(T).
 template <class T>
-void bce_with_logits_backward(const Context& ctx, int64_t M, int64_t C, const T* grad_loss,
+void binary_cross_entropy_with_logits_backward(const Context& ctx, int64_t M, int64_t C, const T* grad_loss,
                               const T* logits, const T* target, const T* weight,
                               const T* pos_weight, T* grad_logits, T* grad_target);
 

@@ -123,7 +123,7 @@ size_t shared_bytes(size_t elem, int kB, const int (&ld)[kN]) {
 // ---- forward ---------------------------------------------------------------------------------
 
 template <class T, int kB>
-__global__ void __launch_bounds__(Tile<kB>::kThreads) sdpa_forward_kernel(AttnArgs<T> p, T* __restrict__ out,
+__global__ void __launch_bounds__(Tile<kB>::kThreads) scaled_dot_product_attention_forward_kernel(AttnArgs<T> p, T* __restrict__ out,
                                                                         T* __restrict__ lse) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int ldq = tile_ld(p.D, kB), ldv = tile_ld(p.Dv, kB), ldp = kB + 1;
@@ -210,7 +210,7 @@ __global__ void __launch_bounds__(Tile<kB>::kThreads) sdpa_forward_kernel(AttnAr
 
 // Delta_i = sum_d grad_out_id * out_id, one warp per row.
 template <class T>
-__global__ void sdpa_delta_kernel(int64_t rows, int64_t Dv, const T* __restrict__ grad_out, const T* __restrict__ out,
+__global__ void scaled_dot_product_attention_delta_kernel(int64_t rows, int64_t Dv, const T* __restrict__ grad_out, const T* __restrict__ out,
                                   T* __restrict__ delta) {
   for_each_row<32>(rows, [&](int64_t row, int lane) {
     T s = T(0);
@@ -249,7 +249,7 @@ __device__ __forceinline__ void probabilities(const AttnArgs<T>& p, const Tile<k
 // grad_k, grad_v of key tile j0 of batch b: dV = sum over query tiles of P^T dO, dK = scale * dS^T Q.
 template <class T, int kB>
 __global__ void __launch_bounds__(Tile<kB>::kThreads)
-    sdpa_backward_kv_kernel(AttnArgs<T> p, const T* __restrict__ grad_out, const T* __restrict__ lse,
+    scaled_dot_product_attention_backward_kv_kernel(AttnArgs<T> p, const T* __restrict__ grad_out, const T* __restrict__ lse,
                             const T* __restrict__ delta, T* __restrict__ grad_k, T* __restrict__ grad_v) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int ldq = tile_ld(p.D, kB), ldv = tile_ld(p.Dv, kB), ldp = kB + 1;
@@ -313,7 +313,7 @@ __global__ void __launch_bounds__(Tile<kB>::kThreads)
 // grad_q of query tile i0 of batch b: scale * sum over key tiles of dS K.
 template <class T, int kB>
 __global__ void __launch_bounds__(Tile<kB>::kThreads)
-    sdpa_backward_q_kernel(AttnArgs<T> p, const T* __restrict__ grad_out, const T* __restrict__ lse,
+    scaled_dot_product_attention_backward_q_kernel(AttnArgs<T> p, const T* __restrict__ grad_out, const T* __restrict__ lse,
                            const T* __restrict__ delta, T* __restrict__ grad_q) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int ldq = tile_ld(p.D, kB), ldv = tile_ld(p.Dv, kB), ldp = kB + 1;
@@ -417,69 +417,69 @@ void launch_tiles(const Context& ctx, const char* name, Kernel kernel, int threa
 }  // namespace
 
 template <class T>
-void sdpa_forward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* q, const T* k,
+void scaled_dot_product_attention_forward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* q, const T* k,
                   const T* v, const T* mask, int64_t mask_batch_stride, bool is_causal, double scale, T* out, T* lse) {
   if (B * Tq == 0) return;
   const AttnArgs<T> p{B, Tq, Tk, D, Dv, q, k, v, mask, mask_batch_stride, is_causal, T(scale)};
   const size_t bytes64 = forward_bytes<T>(64, D, Dv), bytes32 = forward_bytes<T>(32, D, Dv);
   switch (choose_tile(Tq, bytes64, bytes32)) {
     case 64:
-      launch_tiles(ctx, "sdpa_forward", sdpa_forward_kernel<T, 64>, Tile<64>::kThreads, bytes64, B * ((Tq + 63) / 64),
+      launch_tiles(ctx, "scaled_dot_product_attention_forward", scaled_dot_product_attention_forward_kernel<T, 64>, Tile<64>::kThreads, bytes64, B * ((Tq + 63) / 64),
                    p, out, lse);
       break;
     case 32:
-      launch_tiles(ctx, "sdpa_forward", sdpa_forward_kernel<T, 32>, Tile<32>::kThreads, bytes32, B * ((Tq + 31) / 32),
+      launch_tiles(ctx, "scaled_dot_product_attention_forward", scaled_dot_product_attention_forward_kernel<T, 32>, Tile<32>::kThreads, bytes32, B * ((Tq + 31) / 32),
                    p, out, lse);
       break;
-    default: head_dim_too_large("sdpa_forward", D, Dv);
+    default: head_dim_too_large("scaled_dot_product_attention_forward", D, Dv);
   }
 }
 
 template <class T>
-void sdpa_backward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* grad_out,
+void scaled_dot_product_attention_backward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* grad_out,
                    const T* q, const T* k, const T* v, const T* mask, int64_t mask_batch_stride, bool is_causal,
                    double scale, const T* out, const T* lse, T* grad_q, T* grad_k, T* grad_v) {
   const AttnArgs<T> p{B, Tq, Tk, D, Dv, q, k, v, mask, mask_batch_stride, is_causal, T(scale)};
   T* delta = workspace<T>(ctx, std::max<int64_t>(B * Tq, 1));
   if (B * Tq > 0) {
-    sdpa_delta_kernel<<<grid_for(B * Tq, kBlock1d / 32), kBlock1d, 0, stream_of(ctx)>>>(B * Tq, Dv, grad_out, out,
+    scaled_dot_product_attention_delta_kernel<<<grid_for(B * Tq, kBlock1d / 32), kBlock1d, 0, stream_of(ctx)>>>(B * Tq, Dv, grad_out, out,
                                                                                        delta);
-    check_launch("sdpa_backward (delta)");
+    check_launch("scaled_dot_product_attention_backward (delta)");
   }
   if (B * Tk > 0) {
     const size_t bytes64 = backward_kv_bytes<T>(64, D, Dv), bytes32 = backward_kv_bytes<T>(32, D, Dv);
     switch (choose_tile(Tk, bytes64, bytes32)) {
       case 64:
-        launch_tiles(ctx, "sdpa_backward (grad_k, grad_v)", sdpa_backward_kv_kernel<T, 64>, Tile<64>::kThreads,
+        launch_tiles(ctx, "scaled_dot_product_attention_backward (grad_k, grad_v)", scaled_dot_product_attention_backward_kv_kernel<T, 64>, Tile<64>::kThreads,
                      bytes64, B * ((Tk + 63) / 64), p, grad_out, lse, delta, grad_k, grad_v);
         break;
       case 32:
-        launch_tiles(ctx, "sdpa_backward (grad_k, grad_v)", sdpa_backward_kv_kernel<T, 32>, Tile<32>::kThreads,
+        launch_tiles(ctx, "scaled_dot_product_attention_backward (grad_k, grad_v)", scaled_dot_product_attention_backward_kv_kernel<T, 32>, Tile<32>::kThreads,
                      bytes32, B * ((Tk + 31) / 32), p, grad_out, lse, delta, grad_k, grad_v);
         break;
-      default: head_dim_too_large("sdpa_backward", D, Dv);
+      default: head_dim_too_large("scaled_dot_product_attention_backward", D, Dv);
     }
   }
   if (B * Tq > 0) {
     const size_t bytes64 = backward_q_bytes<T>(64, D, Dv), bytes32 = backward_q_bytes<T>(32, D, Dv);
     switch (choose_tile(Tq, bytes64, bytes32)) {
       case 64:
-        launch_tiles(ctx, "sdpa_backward (grad_q)", sdpa_backward_q_kernel<T, 64>, Tile<64>::kThreads, bytes64,
+        launch_tiles(ctx, "scaled_dot_product_attention_backward (grad_q)", scaled_dot_product_attention_backward_q_kernel<T, 64>, Tile<64>::kThreads, bytes64,
                      B * ((Tq + 63) / 64), p, grad_out, lse, delta, grad_q);
         break;
       case 32:
-        launch_tiles(ctx, "sdpa_backward (grad_q)", sdpa_backward_q_kernel<T, 32>, Tile<32>::kThreads, bytes32,
+        launch_tiles(ctx, "scaled_dot_product_attention_backward (grad_q)", scaled_dot_product_attention_backward_q_kernel<T, 32>, Tile<32>::kThreads, bytes32,
                      B * ((Tq + 31) / 32), p, grad_out, lse, delta, grad_q);
         break;
-      default: head_dim_too_large("sdpa_backward", D, Dv);
+      default: head_dim_too_large("scaled_dot_product_attention_backward", D, Dv);
     }
   }
 }
 
 #define EMBER_CUDA_INSTANTIATE_ATTENTION(T)                                                                       \
-  template void sdpa_forward<T>(const Context&, int64_t, int64_t, int64_t, int64_t, int64_t, const T*, const T*,  \
+  template void scaled_dot_product_attention_forward<T>(const Context&, int64_t, int64_t, int64_t, int64_t, int64_t, const T*, const T*,  \
                                 const T*, const T*, int64_t, bool, double, T*, T*);                               \
-  template void sdpa_backward<T>(const Context&, int64_t, int64_t, int64_t, int64_t, int64_t, const T*, const T*, \
+  template void scaled_dot_product_attention_backward<T>(const Context&, int64_t, int64_t, int64_t, int64_t, int64_t, const T*, const T*, \
                                  const T*, const T*, const T*, int64_t, bool, double, const T*, const T*, T*, T*, \
                                  T*);
 

@@ -32,13 +32,13 @@ namespace ember::cuda {
 // Reads q, k, v, mask; writes out and lse. FLOPs 2*B*Tq*Tk*(D + Dv) (about halved by is_causal)
 // + B*Tq*Tk exp. Bytes: q, out, lse and mask once; k and v once per query tile (mostly from L2).
 template <class T>
-void sdpa_forward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* q, const T* k,
+void scaled_dot_product_attention_forward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* q, const T* k,
                   const T* v, const T* mask, int64_t mask_batch_stride, bool is_causal, double scale, T* out, T* lse);
 
 // Reads grad_out, q, k, v, mask, out, lse; writes grad_q, grad_k, grad_v (see cpu/attention.h).
 // FLOPs ~ 5*B*Tq*Tk*(D + Dv) (S and dP are computed by both the dK/dV and the dQ kernel).
 template <class T>
-void sdpa_backward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* grad_out,
+void scaled_dot_product_attention_backward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* grad_out,
                    const T* q, const T* k, const T* v, const T* mask, int64_t mask_batch_stride, bool is_causal,
                    double scale, const T* out, const T* lse, T* grad_q, T* grad_k, T* grad_v);
 

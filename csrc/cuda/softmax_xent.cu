@@ -220,7 +220,7 @@ __device__ __forceinline__ T softplus_neg(T x) {
 }
 
 template <class T>
-__global__ void bce_forward_kernel(int64_t n, int64_t C, const T* __restrict__ logits, const T* __restrict__ target,
+__global__ void binary_cross_entropy_with_logits_forward_kernel(int64_t n, int64_t C, const T* __restrict__ logits, const T* __restrict__ target,
                                    const T* __restrict__ weight, const T* __restrict__ pos_weight,
                                    T* __restrict__ loss) {
   for (int64_t i : grid_stride(n)) {
@@ -230,7 +230,7 @@ __global__ void bce_forward_kernel(int64_t n, int64_t C, const T* __restrict__ l
 }
 
 template <class T>
-__global__ void bce_backward_kernel(int64_t n, int64_t C, const T* __restrict__ grad_loss,
+__global__ void binary_cross_entropy_with_logits_backward_kernel(int64_t n, int64_t C, const T* __restrict__ grad_loss,
                                     const T* __restrict__ logits, const T* __restrict__ target,
                                     const T* __restrict__ weight, const T* __restrict__ pos_weight,
                                     T* __restrict__ grad_logits, T* __restrict__ grad_target) {
@@ -302,16 +302,16 @@ TargetCheck cross_entropy_backward(const Context& ctx, int64_t M, int64_t C, con
 }
 
 template <class T>
-void bce_with_logits_forward(const Context& ctx, int64_t M, int64_t C, const T* logits, const T* target,
+void binary_cross_entropy_with_logits_forward(const Context& ctx, int64_t M, int64_t C, const T* logits, const T* target,
                              const T* weight, const T* pos_weight, T* loss) {
-  launch_1d(ctx, "bce_with_logits_forward", M * C, bce_forward_kernel<T>, M * C, C, logits, target, weight,
+  launch_1d(ctx, "binary_cross_entropy_with_logits_forward", M * C, binary_cross_entropy_with_logits_forward_kernel<T>, M * C, C, logits, target, weight,
             pos_weight, loss);
 }
 
 template <class T>
-void bce_with_logits_backward(const Context& ctx, int64_t M, int64_t C, const T* grad_loss, const T* logits,
+void binary_cross_entropy_with_logits_backward(const Context& ctx, int64_t M, int64_t C, const T* grad_loss, const T* logits,
                               const T* target, const T* weight, const T* pos_weight, T* grad_logits, T* grad_target) {
-  launch_1d(ctx, "bce_with_logits_backward", M * C, bce_backward_kernel<T>, M * C, C, grad_loss, logits, target,
+  launch_1d(ctx, "binary_cross_entropy_with_logits_backward", M * C, binary_cross_entropy_with_logits_backward_kernel<T>, M * C, C, grad_loss, logits, target,
             weight, pos_weight, grad_logits, grad_target);
 }
 
@@ -322,9 +322,9 @@ void bce_with_logits_backward(const Context& ctx, int64_t M, int64_t C, const T*
                                                 const T*, int64_t, double, T*, T*);                                 \
   template TargetCheck cross_entropy_backward<T>(const Context&, int64_t, int64_t, const T*, const int64_t*,        \
                                                  const T*, int64_t, double, const T*, const T*, T*);                \
-  template void bce_with_logits_forward<T>(const Context&, int64_t, int64_t, const T*, const T*, const T*,          \
+  template void binary_cross_entropy_with_logits_forward<T>(const Context&, int64_t, int64_t, const T*, const T*, const T*,          \
                                            const T*, T*);                                                           \
-  template void bce_with_logits_backward<T>(const Context&, int64_t, int64_t, const T*, const T*, const T*,         \
+  template void binary_cross_entropy_with_logits_backward<T>(const Context&, int64_t, int64_t, const T*, const T*, const T*,         \
                                             const T*, const T*, T*, T*);
 
 EMBER_CUDA_INSTANTIATE_SOFTMAX_XENT(float)

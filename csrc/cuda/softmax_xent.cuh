@@ -49,12 +49,12 @@ TargetCheck cross_entropy_backward(const Context& ctx, int64_t M, int64_t C, con
 // Binary cross-entropy with logits, elementwise over (M, C) (see cpu/softmax_xent.h).
 // FLOPs ~ 10*M*C + exp + log1p per element; bytes 3-4 * M*C*sizeof(T).
 template <class T>
-void bce_with_logits_forward(const Context& ctx, int64_t M, int64_t C, const T* logits, const T* target,
+void binary_cross_entropy_with_logits_forward(const Context& ctx, int64_t M, int64_t C, const T* logits, const T* target,
                              const T* weight, const T* pos_weight, T* loss);
 
 // Its backward times grad_loss; grad_target optional (nullptr). FLOPs ~ 12*M*C + exp per element.
 template <class T>
-void bce_with_logits_backward(const Context& ctx, int64_t M, int64_t C, const T* grad_loss, const T* logits,
+void binary_cross_entropy_with_logits_backward(const Context& ctx, int64_t M, int64_t C, const T* grad_loss, const T* logits,
                               const T* target, const T* weight, const T* pos_weight, T* grad_logits, T* grad_target);
 
 }  // namespace ember::cuda

@@ -1,4 +1,4 @@
-"""Scaled dot-product attention on the fused attention kernels (``sdpa_forward``/``sdpa_backward``,
+"""Scaled dot-product attention on the fused attention kernels (``scaled_dot_product_attention_forward``/``scaled_dot_product_attention_backward``,
 FlashAttention-style: the (L, S) probabilities are never stored).
 
 Paths:
@@ -58,7 +58,7 @@ class _SDPA(Op):
         out = xp.zeros((B, L, Ev), dtype=q.dtype)
         ctx.lse = xp.full((B, L), -np.inf, dtype=q.dtype)
         if out.size and S:
-            backend.kernels_of(q).sdpa_forward(contiguous(q), contiguous(k), contiguous(v), mask,
+            backend.kernels_of(q).scaled_dot_product_attention_forward(contiguous(q), contiguous(k), contiguous(v), mask,
                                                is_causal, scale, out, ctx.lse)
         return out
 
@@ -79,7 +79,7 @@ class _SDPA(Op):
         xp = backend.xp_of(q._data)
         gq, gk, gv = (xp.zeros(t.shape, dtype=t._data.dtype) for t in (q, k, v))
         if g.numel() and k.shape[1]:
-            backend.kernels_of(q._data).sdpa_backward(
+            backend.kernels_of(q._data).scaled_dot_product_attention_backward(
                 contiguous(g._data), contiguous(q._data), contiguous(k._data), contiguous(v._data), mask,
                 is_causal, scale, ctx.output(0)._data, ctx.lse, gq, gk, gv)
         return Tensor._make(gq), Tensor._make(gk), Tensor._make(gv), None, None, None

@@ -1,5 +1,5 @@
 """Linear maps and convolutions on the GEMM and conv kernels (``gemm``, ``conv2d_forward``,
-``conv2d_backward_input``, ``conv2d_backward_weight``, ``conv_bias_backward``).
+``conv2d_backward_input``, ``conv2d_backward_weight``, ``conv2d_backward_bias``).
 
 Every backward here is written with differentiable ops, so gradients of any order work (gradient
 penalties, double backward):
@@ -7,7 +7,7 @@ penalties, double backward):
 * ``linear``: grad_input = grad @ W, grad_W = grad^T @ x, grad_b = sum(grad) — matmuls.
 * ``conv2d``: grad_input is ``conv_transpose2d(grad, W)`` (the ``conv2d_backward_input`` kernel),
   grad_W is the weight-gradient op (``conv2d_backward_weight`` kernel), whose own backward is a
-  conv_transpose2d and a conv2d again; grad_b is the ``conv_bias_backward`` kernel, whose backward
+  conv_transpose2d and a conv2d again; grad_b is the ``conv2d_backward_bias`` kernel, whose backward
   is a broadcast.
 * ``conv_transpose2d``: the same three ops with the roles of input and output exchanged.
 
@@ -220,7 +220,7 @@ class _Conv2dWeightGrad(Op):
 
 
 class _BiasGrad(Op):
-    """grad_b (O,) = g (N, O, OH, OW) summed over N, OH, OW (``conv_bias_backward``)."""
+    """grad_b (O,) = g (N, O, OH, OW) summed over N, OH, OW (``conv2d_backward_bias``)."""
 
     @staticmethod
     def forward(ctx, g):
@@ -229,7 +229,7 @@ class _BiasGrad(Op):
         if g.size == 0:
             gb[...] = 0
         else:
-            backend.kernels_of(g).conv_bias_backward(contiguous(g), gb)
+            backend.kernels_of(g).conv2d_backward_bias(contiguous(g), gb)
         return gb
 
     @staticmethod

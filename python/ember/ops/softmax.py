@@ -334,7 +334,7 @@ class _BCEWithLogits(Op):
     def forward(ctx, x, y, weight, pos_weight):
         loss = backend.xp_of(x).empty(x.shape, dtype=x.dtype)
         if x.size:
-            backend.kernels_of(x).bce_with_logits_forward(contiguous(x), contiguous(y), weight,
+            backend.kernels_of(x).binary_cross_entropy_with_logits_forward(contiguous(x), contiguous(y), weight,
                                                           pos_weight, loss)
         return loss
 
@@ -354,7 +354,7 @@ class _BCEWithLogits(Op):
         gx = xp.empty(x.shape, dtype=x._data.dtype)
         gy = xp.empty(x.shape, dtype=x._data.dtype) if need[1] else None
         if gx.size:
-            backend.kernels_of(x._data).bce_with_logits_backward(
+            backend.kernels_of(x._data).binary_cross_entropy_with_logits_backward(
                 contiguous(g._data), contiguous(x._data), contiguous(y._data), weight, pos_weight, gx, gy)
         return (Tensor._make(gx) if need[0] else None), (None if gy is None else Tensor._make(gy)), None, None
 
