@@ -22,14 +22,7 @@ from ember.ops.conv import (
     linear,
     unfold,
 )
-
-
-def tensor(a, device, requires_grad=False, dtype=ember.float64):
-    return ember.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def host(t):
-    return t.detach().cpu().numpy()
+from helpers import host, tensor
 
 
 # ---- references --------------------------------------------------------------------------------

@@ -7,16 +7,13 @@ import pytest
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
+from helpers import host
 
 RNG = np.random.default_rng(7)
 
 
 def T(a, dtype=ember.float64, grad=False, device="cpu"):
     return ember.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=grad)
-
-
-def host(t):
-    return np.asarray(t.detach().cpu())
 
 
 # (name, ember function, numpy reference, input sampler)
