@@ -8,14 +8,24 @@ import numpy as np
 import pytest
 from ember import nn
 from ember.autograd import gradcheck, gradgradcheck
+from helpers import host, tensor
+
+_DEVICE = ["cpu"]  # the device of the running test; t64 builds its tensors there
+
+
+@pytest.fixture(autouse=True, params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request):
+    """Every test runs once per device (the cuda run skips without a GPU)."""
+    _DEVICE[0] = request.param
+    yield request.param
+    _DEVICE[0] = "cpu"
 
 
 def t64(a, requires_grad=False):
-    return ember.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+    return tensor(np.asarray(a, dtype=np.float64), _DEVICE[0], requires_grad)
 
 
-def npy(t):
-    return t.detach().numpy()
+npy = host
 
 
 @pytest.fixture
