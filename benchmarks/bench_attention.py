@@ -71,6 +71,7 @@ def cases(device: str) -> list[Case]:
              ember=lambda: C.scaled_dot_product_attention_forward(q, k, v, None, True, None, out, lse),
              references=refs["causal"], flops=fwd_flops / 2, bytes=io_bytes),
         Case("attention", "sdpa bwd B*H=32 T=512 D=64",
-             ember=lambda: C.scaled_dot_product_attention_backward(dout, q, k, v, None, False, None, out, lse, gq, gk, gv),
+             ember=lambda: C.scaled_dot_product_attention_backward(dout, q, k, v, None, False, None, out, lse,
+                                                                   gq, gk, gv),
              references=refs["bwd"], flops=2 * fwd_flops + 2 * B * T * T * D, bytes=io_bytes * 2),
     ]

@@ -25,9 +25,9 @@ def sdpa_ref(q, k, v, mask, is_causal, scale):
     m = s.max(axis=2, initial=-np.inf, keepdims=True)
     seen = np.isfinite(m)
     e = np.exp(s - np.where(seen, m, 0))
-    l = e.sum(axis=2, keepdims=True)
-    p = np.where(seen, e / np.where(seen, l, 1), 0)
-    lse = np.where(seen, m + np.log(np.where(seen, l, 1)), -np.inf)[..., 0]
+    denom = e.sum(axis=2, keepdims=True)
+    p = np.where(seen, e / np.where(seen, denom, 1), 0)
+    lse = np.where(seen, m + np.log(np.where(seen, denom, 1)), -np.inf)[..., 0]
     return np.einsum("bij,bjd->bid", p, v), lse, p
 
 
@@ -51,7 +51,8 @@ def run(kernels, q, k, v, mask, is_causal, scale, dout=None):
     if dout is None:
         return kernels.numpy(out), kernels.numpy(lse)
     gq, gk, gv = kernels.empty(q.shape, dt), kernels.empty(k.shape, dt), kernels.empty(v.shape, dt)
-    kernels.C.scaled_dot_product_attention_backward(kernels.asarray(dout), q_d, k_d, v_d, dm, is_causal, scale, out, lse,
+    kernels.C.scaled_dot_product_attention_backward(kernels.asarray(dout), q_d, k_d, v_d, dm, is_causal, scale, out,
+                                                    lse,
                             gq, gk, gv)
     return kernels.numpy(out), kernels.numpy(lse), kernels.numpy(gq), kernels.numpy(gk), \
         kernels.numpy(gv)
@@ -147,26 +148,27 @@ def test_sdpa_argument_errors(kernels):
     q, k, v = (kernels.asarray(np.zeros(s, f32)) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 6)))
     out, lse = kernels.empty((2, 3, 6), f32), kernels.empty((2, 3), f32)
     C = kernels.C
+    fwd, bwd = C.scaled_dot_product_attention_forward, C.scaled_dot_product_attention_backward
     with pytest.raises(ValueError, match="'k' must have shape"):
-        C.scaled_dot_product_attention_forward(q, kernels.asarray(np.zeros((2, 5, 3), f32)), v, None, False, None, out, lse)
+        fwd(q, kernels.asarray(np.zeros((2, 5, 3), f32)), v, None, False, None, out, lse)
     with pytest.raises(ValueError, match="'v' must have shape"):
-        C.scaled_dot_product_attention_forward(q, k, kernels.asarray(np.zeros((2, 4, 6), f32)), None, False, None, out,
+        fwd(q, k, kernels.asarray(np.zeros((2, 4, 6), f32)), None, False, None, out,
                        lse)
     with pytest.raises(ValueError, match="'mask' must have batch 2 or 1"):
-        C.scaled_dot_product_attention_forward(q, k, v, kernels.asarray(np.zeros((3, 3, 5), f32)), False, None, out, lse)
+        fwd(q, k, v, kernels.asarray(np.zeros((3, 3, 5), f32)), False, None, out, lse)
     with pytest.raises(ValueError, match="'mask' must have shape"):
-        C.scaled_dot_product_attention_forward(q, k, v, kernels.asarray(np.zeros((1, 3, 4), f32)), False, None, out, lse)
+        fwd(q, k, v, kernels.asarray(np.zeros((1, 3, 4), f32)), False, None, out, lse)
     with pytest.raises(TypeError, match="'mask' must have the same dtype"):
-        C.scaled_dot_product_attention_forward(q, k, v, kernels.asarray(np.zeros((1, 3, 5))), False, None, out, lse)
+        fwd(q, k, v, kernels.asarray(np.zeros((1, 3, 5))), False, None, out, lse)
     with pytest.raises(ValueError, match="'q' must have 3 dimensions"):
-        C.scaled_dot_product_attention_forward(kernels.asarray(np.zeros((3, 4), f32)), k, v, None, False, None, out, lse)
+        fwd(kernels.asarray(np.zeros((3, 4), f32)), k, v, None, False, None, out, lse)
     with pytest.raises(ValueError, match="'lse' must have shape"):
-        C.scaled_dot_product_attention_forward(q, k, v, None, False, None, out, kernels.empty((2, 4), f32))
+        fwd(q, k, v, None, False, None, out, kernels.empty((2, 4), f32))
     with pytest.raises(ValueError, match="'scale' must be finite"):
-        C.scaled_dot_product_attention_forward(q, k, v, None, False, float("inf"), out, lse)
+        fwd(q, k, v, None, False, float("inf"), out, lse)
     with pytest.raises(ValueError, match="'q' must be C-contiguous"):
-        C.scaled_dot_product_attention_forward(kernels.asarray(np.zeros((2, 4, 3), f32)).transpose(0, 2, 1), k, v, None,
+        fwd(kernels.asarray(np.zeros((2, 4, 3), f32)).transpose(0, 2, 1), k, v, None,
                        False, None, out, lse)
     with pytest.raises(ValueError, match="'grad_k' must have shape"):
-        C.scaled_dot_product_attention_backward(out, q, k, v, None, False, None, out, lse, kernels.empty((2, 3, 4), f32),
+        bwd(out, q, k, v, None, False, None, out, lse, kernels.empty((2, 3, 4), f32),
                         kernels.empty((2, 5, 6), f32), kernels.empty((2, 5, 6), f32))

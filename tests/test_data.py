@@ -347,7 +347,7 @@ def test_persistent_workers_across_epochs():
 
 def test_worker_errors_reach_the_main_process():
     loader = DataLoader(FailsAtThree(), batch_size=2, num_workers=2)
-    with pytest.raises(ValueError, match="(?s)worker process .*sample 3 is broken"):
+    with pytest.raises(ValueError, match=r"(?s)worker process .*sample 3 is broken"):
         list(loader)
 
 

@@ -108,7 +108,7 @@ def test_image_data_falls_back_to_digits(tmp_path, monkeypatch, capsys):
     assert 0.18 < len(data.test) / 1797 < 0.22
     image, label = data.train[0]
     assert tuple(image.shape) == (1, 28, 28)
-    assert -1.0 <= float(image.min()) and float(image.max()) <= 1.0  # the transform was applied
+    assert float(image.min()) >= -1.0 and float(image.max()) <= 1.0  # the transform was applied
     assert 0 <= int(label) < 10
 
 

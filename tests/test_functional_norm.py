@@ -13,14 +13,7 @@ import numpy as np
 import pytest
 from ember.autograd import gradcheck, gradgradcheck
 from ember.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
-
-
-def tensor(a, device, requires_grad=False, dtype=ember.float64):
-    return ember.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def host(t):
-    return t.detach().cpu().numpy()
+from helpers import host, tensor
 
 
 def ref_normalize(x, axes, eps):

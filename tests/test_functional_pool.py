@@ -31,14 +31,7 @@ from ember.ops.pool import (
     upsample,
     upsample_bilinear,
 )
-
-
-def tensor(a, device, requires_grad=False, dtype=ember.float64):
-    return ember.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def host(t):
-    return t.detach().cpu().numpy()
+from helpers import host, tensor
 
 
 def pool_size(n, k, s, p, d, ceil_mode):

@@ -14,33 +14,10 @@ import pytest
 from ember.autograd import gradcheck, gradgradcheck
 from ember.ops.activation import _gelu_composite, gelu, silu
 from ember.ops.rnn_cell import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
-
-
-def tensor(a, device, requires_grad=False, dtype=ember.float64):
-    return ember.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def host(t):
-    return t.detach().cpu().numpy()
-
-
-def sigmoid(a):
-    return 1 / (1 + np.exp(-a))
-
-
-def ref_lstm(x, h, c, w_ih, w_hh, b_ih, b_hh):
-    gates = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
-    i, f, g, o = np.split(gates, 4, -1)
-    c_new = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-    return sigmoid(o) * np.tanh(c_new), c_new
-
-
-def ref_gru(x, h, w_ih, w_hh, b_ih, b_hh):
-    ir, iz, in_ = np.split(x @ w_ih.T + b_ih, 3, -1)
-    hr, hz, hn = np.split(h @ w_hh.T + b_hh, 3, -1)
-    r, z = sigmoid(ir + hr), sigmoid(iz + hz)
-    n = np.tanh(in_ + r * hn)
-    return (1 - z) * n + z * h
+from ember.ops.table import gru_cell_ref as ref_gru
+from ember.ops.table import lstm_cell_ref as ref_lstm
+from ember.ops.table import sigmoid_ref as sigmoid
+from helpers import host, tensor
 
 
 def params(rng, gates, i, h):

@@ -20,23 +20,8 @@ from ember.ops.softmax import (
     softmax,
     softmin,
 )
-
-
-def tensor(a, device, requires_grad=False, dtype=ember.float64):
-    return ember.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def labels(a, device):
-    return ember.tensor(np.asarray(a), dtype=ember.int64, device=device)
-
-
-def host(t):
-    return t.detach().cpu().numpy()
-
-
-def ref_log_softmax(x, axis):
-    m = x.max(axis, keepdims=True)
-    return x - m - np.log(np.exp(x - m).sum(axis, keepdims=True))
+from ember.ops.table import log_softmax_ref as ref_log_softmax
+from helpers import host, labels, tensor
 
 
 def ref_cross_entropy(x, t, w, ignore_index, ls, reduction):
@@ -170,9 +155,9 @@ def test_cross_entropy_with_class_probabilities(ls, device, rng):
 
 def test_cross_entropy_errors(device):
     x = ember.zeros(3, 4, device=device)
-    with pytest.raises(IndexError, match="Target 12 is out of bounds."):
+    with pytest.raises(IndexError, match=r"Target 12 is out of bounds."):
         cross_entropy(x, labels([0, 12, 1], device))
-    with pytest.raises(IndexError, match="Target -1 is out of bounds."):
+    with pytest.raises(IndexError, match=r"Target -1 is out of bounds."):
         cross_entropy(x, labels([0, -1, 1], device))
     with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target batch_size \(2\)."):
         cross_entropy(x, labels([0, 1], device))

@@ -325,7 +325,7 @@ def test_rejects_read_only_output():
 
     c = np.zeros((2, 4), np.float32)
     c.flags.writeable = False
-    with pytest.raises(ValueError, match="'c'.*read-only"):
+    with pytest.raises(ValueError, match=r"'c'.*read-only"):
         _C.gemm(np.zeros((2, 3), np.float32), np.zeros((3, 4), np.float32), c)
 
 

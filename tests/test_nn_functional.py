@@ -8,14 +8,24 @@ import numpy as np
 import pytest
 from ember import nn
 from ember.autograd import gradcheck, gradgradcheck
+from helpers import host, tensor
+
+_DEVICE = ["cpu"]  # the device of the running test; t64 builds its tensors there
+
+
+@pytest.fixture(autouse=True, params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request):
+    """Every test runs once per device (the cuda run skips without a GPU)."""
+    _DEVICE[0] = request.param
+    yield request.param
+    _DEVICE[0] = "cpu"
 
 
 def t64(a, requires_grad=False):
-    return ember.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+    return tensor(np.asarray(a, dtype=np.float64), _DEVICE[0], requires_grad)
 
 
-def npy(t):
-    return t.detach().numpy()
+npy = host
 
 
 @pytest.fixture
@@ -44,7 +54,8 @@ ACTIVATIONS = [
     ("softplus", lambda t: F.softplus(t, 2.0, 5.0), lambda v: softplus_ref(v, 2.0, 5.0)),
     ("logsigmoid", lambda t: F.logsigmoid(t), lambda v: -np.log1p(np.exp(-v))),
     ("softsign", lambda t: F.softsign(t), lambda v: v / (1 + np.abs(v))),
-    ("softshrink", lambda t: F.softshrink(t, 0.5), lambda v: np.where(v > 0.5, v - 0.5, np.where(v < -0.5, v + 0.5, 0))),
+    ("softshrink", lambda t: F.softshrink(t, 0.5),
+     lambda v: np.where(v > 0.5, v - 0.5, np.where(v < -0.5, v + 0.5, 0))),
     ("hardshrink", lambda t: F.hardshrink(t, 0.5), lambda v: np.where(np.abs(v) > 0.5, v, 0)),
     ("tanhshrink", lambda t: F.tanhshrink(t), lambda v: v - np.tanh(v)),
     ("hardsigmoid", lambda t: F.hardsigmoid(t), lambda v: np.clip(v / 6 + 0.5, 0, 1)),

@@ -337,7 +337,7 @@ def test_dropout_notes_demo_and_eval():
     assert 400 < kept.sum() < 600
     drop.eval()
     assert drop(X) is X
-    with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1, but got 1.5"):
+    with pytest.raises(ValueError, match=r"dropout probability has to be between 0 and 1, but got 1.5"):
         nn.Dropout(1.5)
     assert not npy(nn.Dropout(1.0)(ember.ones(10))).any()
     inplace = ember.ones(100)

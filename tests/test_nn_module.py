@@ -97,7 +97,7 @@ def test_registration_errors():
         m.add_module("", nn.ReLU())
     with pytest.raises(TypeError, match="is not a Module subclass"):
         m.add_module("x", 3)
-    with pytest.raises(TypeError, match="cannot assign 'ember.FloatTensor' object to parameter 'q'"):
+    with pytest.raises(TypeError, match=r"cannot assign 'ember.FloatTensor' object to parameter 'q'"):
         m.register_parameter("q", ember.zeros(1))
     with pytest.raises(ValueError, match="non-leaf"):
         m.register_parameter("q", _non_leaf_param())
@@ -106,7 +106,7 @@ def test_registration_errors():
         def __init__(self):
             self.w = nn.Parameter(ember.zeros(1))
 
-    with pytest.raises(AttributeError, match="before Module.__init__"):
+    with pytest.raises(AttributeError, match=r"before Module.__init__"):
         Early()
     with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
         nn.Module(foo=1)
@@ -126,9 +126,9 @@ def test_get_submodule_parameter_buffer_and_dir():
     assert net.get_buffer("block.bn.running_mean") is net.block.bn.running_mean
     with pytest.raises(AttributeError, match="has no attribute `nope`"):
         net.get_submodule("block.nope")
-    with pytest.raises(AttributeError, match="is not an nn.Module"):
+    with pytest.raises(AttributeError, match=r"is not an nn.Module"):
         net.get_submodule("scale")
-    with pytest.raises(AttributeError, match="is not an nn.Parameter"):
+    with pytest.raises(AttributeError, match=r"is not an nn.Parameter"):
         net.get_parameter("block.steps")
     names = dir(net)
     assert {"block", "head", "scale", "forward", "training"} <= set(names)

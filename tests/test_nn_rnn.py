@@ -274,7 +274,7 @@ def test_errors():
     lstm = nn.LSTM(3, 4, num_layers=2)
     with pytest.raises(ValueError, match="LSTM: Expected input to be 2D or 3D, got 4D tensor instead"):
         lstm(ember.randn(1, 2, 3, 4))
-    with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 5"):
+    with pytest.raises(RuntimeError, match=r"input.size\(-1\) must be equal to input_size. Expected 3, got 5"):
         lstm(ember.randn(2, 1, 5))
     with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(2, 1, 4\), got \[2, 2, 4\]"):
         lstm(ember.randn(2, 1, 3), (ember.zeros(2, 2, 4), ember.zeros(2, 1, 4)))

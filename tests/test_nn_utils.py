@@ -77,5 +77,5 @@ def test_parameters_to_vector_and_back():
     assert model[0].weight.detach().numpy().tolist() == [[0, 1, 2], [3, 4, 5]]
     assert model[1].bias.detach().numpy().tolist() == [10]
     assert isinstance(model[0].weight, nn.Parameter)
-    with pytest.raises(TypeError, match="expected torch.Tensor, but got: list"):
+    with pytest.raises(TypeError, match=r"expected torch.Tensor, but got: list"):
         vector_to_parameters([1.0], model.parameters())

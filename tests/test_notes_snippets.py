@@ -293,7 +293,7 @@ def test_one_hot_target_transform(run_snippet):
     ns, _ = run_snippet("004_0732_one_hot_target.py")
     image, target = ns["ds"][0]
     assert image.shape == (1, 28, 28) and image.dtype == ember.float32
-    assert 0.0 <= float(image.min()) and float(image.max()) <= 1.0
+    assert float(image.min()) >= 0.0 and float(image.max()) <= 1.0
     np.testing.assert_array_equal(target.numpy(), np.eye(10, dtype=np.float32)[9])
 
 
@@ -428,7 +428,7 @@ def test_binary_classifier_loss(run_snippet):
     ns, _ = run_snippet("003_0975_binary_classifier.py")
     p = ns["model"](ns["images"]).detach().numpy().astype(np.float64)
     t = ns["labels"].numpy().astype(np.float64)
-    assert p.shape == (8, 1) and np.all((0 < p) & (p < 1))
+    assert p.shape == (8, 1) and np.all((p > 0) & (p < 1))
     np.testing.assert_allclose(
         ns["loss"].item(), -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)), rtol=1e-5
     )

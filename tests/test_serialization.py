@@ -255,7 +255,7 @@ def test_corrupted_prefix_and_json(checkpoint_bytes):
     with pytest.raises(RuntimeError, match=INVALID + ": the header is not valid JSON"):
         load_bytes(bytes(bad_json))
     huge = checkpoint_bytes[:12] + struct.pack("<Q", 2 ** 62) + checkpoint_bytes[20:]
-    with pytest.raises(RuntimeError, match="header length .* exceeds the file size"):
+    with pytest.raises(RuntimeError, match=r"header length .* exceeds the file size"):
         load_bytes(huge)
     v2 = checkpoint_bytes[:8] + struct.pack("<I", 2) + checkpoint_bytes[12:]
     with pytest.raises(RuntimeError, match="unsupported format version 2"):

@@ -164,11 +164,11 @@ def test_fashion_mnist_found_in_system_folder(tmp_path, rng, monkeypatch, numpy_
 def test_missing_files_say_where_to_put_them(tmp_path, monkeypatch):
     # the machine may have Debian's package installed: look only in tmp_path
     monkeypatch.setattr(datasets.FashionMNIST, "system_folders", ())
-    with pytest.raises(RuntimeError, match="(?s)train-images-idx3-ubyte.*MNIST/raw.*download=True"):
+    with pytest.raises(RuntimeError, match=r"(?s)train-images-idx3-ubyte.*MNIST/raw.*download=True"):
         datasets.MNIST(tmp_path)
     with pytest.raises(RuntimeError, match="apt-get install dataset-fashion-mnist"):
         datasets.FashionMNIST(tmp_path)
-    with pytest.raises(RuntimeError, match="cifar-10-python.tar.gz"):
+    with pytest.raises(RuntimeError, match=r"cifar-10-python.tar.gz"):
         datasets.CIFAR10(tmp_path)
 
 
@@ -177,7 +177,7 @@ def test_download_offline_raises_a_clear_error(tmp_path, monkeypatch):
         raise urllib.error.URLError("network unreachable")
 
     monkeypatch.setattr(datasets.urllib.request, "urlopen", no_network)
-    with pytest.raises(RuntimeError, match="(?s)could not download.*network.*place it at"):
+    with pytest.raises(RuntimeError, match=r"(?s)could not download.*network.*place it at"):
         datasets.MNIST(tmp_path, download=True)
 
 

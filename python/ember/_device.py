@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 class device:  # noqa: N801 - PyTorch's spelling
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
 
     def __init__(self, spec="cpu", index: int | None = None) -> None:
         if isinstance(spec, device):

@@ -7,7 +7,7 @@ import numpy as np
 class dtype:  # noqa: N801 - PyTorch's spelling
     """A tensor element type, e.g. ``ember.float32``. ``is_floating_point`` as in PyTorch."""
 
-    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "is_complex")
+    __slots__ = ("is_complex", "is_floating_point", "is_signed", "itemsize", "name", "np")
 
     def __init__(self, name: str, np_dtype) -> None:
         self.name = name
@@ -23,7 +23,7 @@ class dtype:  # noqa: N801 - PyTorch's spelling
     def __reduce__(self):
         return (_by_name, (self.name,))
 
-    def to_real(self) -> "dtype":
+    def to_real(self) -> dtype:
         return self
 
 

@@ -50,7 +50,7 @@ def _numpy_body(arr: np.ndarray, indent: int) -> str:
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
         amax = float(np.abs(finite).max()) if finite.size else 0.0
         amin = float(np.abs(finite[finite != 0]).min()) if np.any(finite != 0) else 0.0
-        sci = amax >= 1e8 or (amin > 0 and (amin < 1e-4 or amax / amin > 1e3)) and not integral
+        sci = amax >= 1e8 or ((amin > 0 and (amin < 1e-4 or amax / amin > 1e3)) and not integral)
         style = "sci" if sci else "integral" if integral else "fixed"
         one = partial(_float_str, style=style)
         return np.array2string(arr, separator=", ", prefix=" " * indent,

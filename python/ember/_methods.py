@@ -163,13 +163,18 @@ class _Methods:
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
         return ops.inplace(self, ops.scatter, dim, index, src if src is not None else value, reduce=reduce)
     def scatter_add_(self, dim, index, src): return ops.inplace(self, ops.scatter_add, dim, index, src)
-    def index_add_(self, dim, index, source, alpha=1): return ops.inplace(self, ops.index_add, dim, index, source, alpha=alpha)
+    def index_add_(self, dim, index, source, alpha=1):
+        return ops.inplace(self, ops.index_add, dim, index, source, alpha=alpha)
     def index_fill_(self, dim, index, value): return ops.inplace(self, ops.index_fill, dim, index, value)
 
     def uniform_(self, a=0.0, b=1.0, generator=None): return ops.random_fill_(self, "uniform", generator, low=a, high=b)
-    def normal_(self, mean=0.0, std=1.0, generator=None): return ops.random_fill_(self, "normal", generator, mean=mean, std=std)
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return ops.random_fill_(self, "normal", generator, mean=mean, std=std)
     def bernoulli_(self, p=0.5, generator=None): return ops.bernoulli_(self, p, generator)
-    def random_(self, low=0, high=None, generator=None): return ops.random_fill_(self, "integers", generator, low=low if high is not None else 0, high=high if high is not None else low)
+    def random_(self, low=0, high=None, generator=None):  # random_(high) draws from [0, high)
+        if high is None:
+            low, high = 0, low
+        return ops.random_fill_(self, "integers", generator, low=low, high=high)
     def exponential_(self, lambd=1.0, generator=None): return ops.exponential_(self, lambd, generator)
     def geometric_(self, p, generator=None): return ops.geometric_(self, p, generator)
     def log_normal_(self, mean=1.0, std=2.0, generator=None): return ops.log_normal_(self, mean, std, generator)

@@ -233,7 +233,8 @@ class _Recorder:
         self.record_shapes = record_shapes
         self.sync_cuda = sync_cuda
         self.events: list[FunctionEvent] = []
-        self._stacks: dict[int, list] = {}  # thread -> open regions [name, device, kind, shapes, start, child_ns, children]
+        # thread -> open regions [name, device, kind, shapes, start, child_ns, children]
+        self._stacks: dict[int, list] = {}
 
     def _sync(self) -> None:
         backend.require_cuda().cuda.Device().synchronize()

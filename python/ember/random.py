@@ -20,7 +20,7 @@ class Generator:
         self._seed = _DEFAULT_SEED
         self._rng = np.random.default_rng(self._seed)
 
-    def manual_seed(self, seed: int) -> "Generator":
+    def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
         self._rng = np.random.default_rng(self._seed)
         return self
@@ -36,7 +36,7 @@ class Generator:
     def get_state(self):
         return self._rng.bit_generator.state
 
-    def set_state(self, state) -> "Generator":
+    def set_state(self, state) -> Generator:
         self._rng.bit_generator.state = state
         return self
 

@@ -18,8 +18,19 @@ from ._format import tensor_repr
 
 
 class Tensor:
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_hooks",
-                 "_accumulator", "_retains_grad", "_version", "__weakref__", "__dict__")
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_accumulator",
+        "_data",
+        "_hooks",
+        "_output_nr",
+        "_retains_grad",
+        "_version",
+        "grad",
+        "grad_fn",
+        "requires_grad",
+    )
 
     # ``ember.Tensor(2, 3)`` (uninitialised float tensor) and ``ember.Tensor([1, 2])`` (data), as torch.
     def __init__(self, *args, device=None) -> None:
@@ -46,14 +57,14 @@ class Tensor:
         self._version = 0  # bumped by in-place writes; backward checks the values it saved
 
     @classmethod
-    def _make(cls, arr, requires_grad: bool = False) -> "Tensor":
+    def _make(cls, arr, requires_grad: bool = False) -> Tensor:
         t = object.__new__(Tensor)
         t._init(arr, requires_grad)
         return t
 
     # ---- metadata ---------------------------------------------------------------------------
     @property
-    def shape(self) -> "Size":
+    def shape(self) -> Size:
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
@@ -94,11 +105,11 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def data(self) -> "Tensor":
+    def data(self) -> Tensor:
         return Tensor._make(self._data)
 
     @data.setter
-    def data(self, value: "Tensor") -> None:
+    def data(self, value: Tensor) -> None:
         self._data = value._data if isinstance(value, Tensor) else value
 
     def element_size(self) -> int:
@@ -198,15 +209,15 @@ class Tensor:
         return out
 
     # ---- autograd ---------------------------------------------------------------------------
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         return Tensor._make(self._data)
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         self.grad_fn = None
         self.requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want "
                                "to use a computed variable in a subgraph that doesn't require "
@@ -252,7 +263,7 @@ class Tensor:
         return _RemovableHandle(hooks, hook)
 
     @property
-    def real(self) -> "Tensor":
+    def real(self) -> Tensor:
         return self
 
 

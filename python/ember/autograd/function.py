@@ -77,8 +77,17 @@ class Context:
 class Node:
     """A recorded operation in the graph (a tensor's ``grad_fn``)."""
 
-    __slots__ = ("fn", "ctx", "next_functions", "pre_hooks", "hooks", "stack", "num_outputs",
-                 "output_meta", "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "ctx",
+        "fn",
+        "hooks",
+        "next_functions",
+        "num_outputs",
+        "output_meta",
+        "pre_hooks",
+        "stack",
+    )
 
     def __init__(self, fn, ctx, next_functions, outputs) -> None:
         self.fn = fn
@@ -135,7 +144,7 @@ class Node:
 class AccumulateGrad:
     """The graph's sink for a leaf tensor: adds incoming gradients into ``tensor.grad``."""
 
-    __slots__ = ("variable", "next_functions", "pre_hooks", "hooks", "__weakref__")
+    __slots__ = ("__weakref__", "hooks", "next_functions", "pre_hooks", "variable")
 
     def __init__(self, variable) -> None:
         self.variable = variable

@@ -3,5 +3,5 @@
 from __future__ import annotations
 
 from . import functional, init, utils  # noqa: F401
-from .modules import *
+from .modules import *  # noqa: F403
 from .parameter import Parameter, UninitializedParameter  # noqa: F401

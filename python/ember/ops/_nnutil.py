@@ -37,6 +37,9 @@ def float_inputs(op: str, *tensors):
     (tensors in the compute dtype, the result dtype). Float16 computes in float32: the kernels
     are float32/float64 only, and the result is cast back."""
     present = [t for t in tensors if t is not None]
+    for t in present:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected a Tensor argument, but got {type(t).__name__}")
     check_same_device(*present)
     first = present[0]
     for t in present:

@@ -1,4 +1,5 @@
-"""Scaled dot-product attention on the fused attention kernels (``scaled_dot_product_attention_forward``/``scaled_dot_product_attention_backward``,
+"""Scaled dot-product attention on the fused attention kernels
+(``scaled_dot_product_attention_forward``/``scaled_dot_product_attention_backward``,
 FlashAttention-style: the (L, S) probabilities are never stored).
 
 Paths:
@@ -58,8 +59,8 @@ class _SDPA(Op):
         out = xp.zeros((B, L, Ev), dtype=q.dtype)
         ctx.lse = xp.full((B, L), -np.inf, dtype=q.dtype)
         if out.size and S:
-            backend.kernels_of(q).scaled_dot_product_attention_forward(contiguous(q), contiguous(k), contiguous(v), mask,
-                                               is_causal, scale, out, ctx.lse)
+            backend.kernels_of(q).scaled_dot_product_attention_forward(
+                contiguous(q), contiguous(k), contiguous(v), mask, is_causal, scale, out, ctx.lse)
         return out
 
     @staticmethod
@@ -67,7 +68,7 @@ class _SDPA(Op):
         """The probabilities materialised (a row with every key masked out gives NaN here)."""
         s = matmul(q, k.mT) * scale
         if mask is not None:
-            s = s + Tensor._make(mask)
+            s = s + (mask if isinstance(mask, Tensor) else Tensor._make(mask))  # the op passes an array
         if is_causal:
             s = s + Tensor._make(_causal_bias(backend.xp_of(q._data), q.shape[1], k.shape[1],
                                               q._data.dtype))

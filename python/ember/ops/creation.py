@@ -92,7 +92,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
     ``pin_memory`` is accepted as a no-op: pinning only speeds host-to-GPU copies up, and Ember's
     host arrays go through CuPy's own staging (as ``Tensor.pin_memory`` returns ``self``)."""
     arr = _infer(data)
-    arr = arr.copy() if not backend.is_cuda_array(arr) else arr.copy()
+    arr = arr.copy()
     if dtype is None and isinstance(data, Tensor):
         dtype = data.dtype
     return _finish(arr, dtype, device if device is not None else (
@@ -167,7 +167,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     if dtype is None:
         dtype = (_dtype.bool if isinstance(fill_value, bool) else
                  _dtype.int64 if isinstance(fill_value, numbers.Integral) else _dtype.get_default_dtype())
-    return _make(_xp(device).full(_size((size,) if isinstance(size, int) else (size,)), fill_value,
+    return _make(_xp(device).full(_size((size,)), fill_value,
                                   dtype=_default(dtype)), requires_grad)
 
 
@@ -208,8 +208,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 @with_out(factory=True)
 def range_(start, end, step=1, *, dtype=None, device=None):
-    return arange(start, end + step / 2 if step > 0 else end + step / 2, step, dtype=dtype or _dtype.get_default_dtype(),
-                  device=device)
+    # end is included: half a step past it (either sign of step) is the exclusive bound of arange
+    return arange(start, end + step / 2, step, dtype=dtype or _dtype.get_default_dtype(), device=device)
 
 
 @with_out(factory=True)

@@ -184,10 +184,9 @@ def inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
 
 
 def _store(t: Tensor, arr) -> None:
-    if arr.dtype != t._data.dtype:
-        if not np.can_cast(arr.dtype, t._data.dtype, casting="same_kind"):
-            raise RuntimeError(f"result type {arr.dtype} can't be cast to the desired output type "
-                               f"{t._data.dtype}")
+    if arr.dtype != t._data.dtype and not np.can_cast(arr.dtype, t._data.dtype, casting="same_kind"):
+        raise RuntimeError(f"result type {arr.dtype} can't be cast to the desired output type "
+                           f"{t._data.dtype}")
     if arr.shape != t._data.shape:
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
                            f"{list(arr.shape)}")
@@ -300,7 +299,7 @@ class Scatter(Op):
 
     @staticmethod
     def backward(ctx, g):
-        x, index, src = ctx.inputs[:3]
+        _x, index, src = ctx.inputs[:3]
         gx = gsrc = None
         if ctx.needs_input_grad[0]:
             gx = g if ctx.inputs[4] in ("add", "sum") else IndexPut.apply(g, 0.0, idx=ctx.full, accumulate=False)

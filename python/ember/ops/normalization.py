@@ -2,8 +2,9 @@
 
 Forward and first-order backward run the fused kernels. Each op's ``composite`` is the same map in
 Tensor ops (statistics from the inputs); when the backward itself is recorded (``create_graph=True``,
-e.g. for a gradient penalty) the engine differentiates that instead, so gradients of any order work. Batch norm in evaluation mode is
-an affine map written with Tensor ops; instance norm is batch norm over (1, N*C, *) as in PyTorch.
+e.g. for a gradient penalty) the engine differentiates that instead, so gradients of any order work.
+Batch norm in evaluation mode is an affine map written with Tensor ops; instance norm is batch norm
+over (1, N*C, *) as in PyTorch.
 """
 from __future__ import annotations
 

@@ -117,7 +117,13 @@ def _binary(op, a, b, *, float_result=False, **attrs):
             aa = aa.to(bb.device)
         elif bb.ndim == 0 and not bb.is_cuda:
             bb = bb.to(aa.device)
-    return op.apply(aa, bb, **attrs)
+    try:
+        return op.apply(aa, bb, **attrs)
+    except ValueError as exc:  # NumPy's broadcasting error -> PyTorch's RuntimeError
+        if "broadcast" not in str(exc):
+            raise
+        raise RuntimeError(f"{op.__name__.lstrip('_').lower()}: shapes {list(_shape(aa))} and "
+                           f"{list(_shape(bb))} are not broadcastable") from None
 
 
 def _operand(v, dt, ref):
@@ -600,7 +606,12 @@ def lerp(input, end, weight):
 @with_out
 def atan2(input, other):
     # atan2(y, x) with gradient (x dy - y dx) / (x^2 + y^2)
-    out = Tensor._make(backend.xp_of(input._data).arctan2(input._data, arr_of(other, input._data.dtype, input._data)))
+    try:
+        out = Tensor._make(backend.xp_of(input._data).arctan2(input._data, arr_of(other, input._data.dtype,
+                                                                                  input._data)))
+    except ValueError:
+        raise RuntimeError(f"atan2: shapes {list(input.shape)} and {list(_shape(other))} are not "
+                           "broadcastable") from None
     if not (input.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
         return out
     return _Atan2.apply(input, other)

@@ -1,5 +1,5 @@
 """Softmax family and the classification losses, on the softmax_xent kernels (``softmax_*``,
-``cross_entropy_*``, ``bce_with_logits_*``).
+``cross_entropy_*``, ``binary_cross_entropy_with_logits_*``).
 
 Forward and first-order backward run the fused kernels. Each op's ``composite`` is the same map in
 Tensor ops; when the backward itself is recorded (``create_graph=True``) the engine differentiates

@@ -268,13 +268,13 @@ def _zeros_like(p: Tensor) -> Tensor:
 
 def _check_options(lr=None, eps=None, weight_decay=None, betas=None, momentum=None) -> None:
     """PyTorch's argument checks, shared by the optimizers' constructors."""
-    if lr is not None and not 0.0 <= lr:
+    if lr is not None and not lr >= 0.0:
         raise ValueError(f"Invalid learning rate: {lr}")
-    if eps is not None and not 0.0 <= eps:
+    if eps is not None and not eps >= 0.0:
         raise ValueError(f"Invalid epsilon value: {eps}")
-    if weight_decay is not None and not 0.0 <= weight_decay:
+    if weight_decay is not None and not weight_decay >= 0.0:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-    if momentum is not None and not 0.0 <= momentum:
+    if momentum is not None and not momentum >= 0.0:
         raise ValueError(f"Invalid momentum value: {momentum}")
     if betas is not None:
         for i, beta in enumerate(betas):
