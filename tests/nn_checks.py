@@ -3,6 +3,7 @@ float64) and uniform-initialisation checks."""
 import ember
 import numpy as np
 from ember.autograd import gradcheck
+from helpers import host
 
 
 def check_module_grads(module, *inputs, eps=1e-6, rtol=1e-4, atol=1e-6, seed=0, output=lambda out: out):
@@ -21,17 +22,18 @@ def check_module_grads(module, *inputs, eps=1e-6, rtol=1e-4, atol=1e-6, seed=0, 
 
     def weighted():
         with ember.no_grad():
-            return float((output(module(*ins)).numpy() * weight).sum())
+            return float((host(output(module(*ins))) * weight).sum())
 
     module.zero_grad()
-    (out * ember.tensor(weight)).sum().backward()
+    (out * ember.tensor(weight, dtype=out.dtype, device=out.device)).sum().backward()
     for p in params:
         direction = rng.standard_normal(tuple(p.shape))
-        analytic = float((p.grad.numpy() * direction).sum()) if p.grad is not None else 0.0
+        analytic = float((host(p.grad) * direction).sum()) if p.grad is not None else 0.0
+        step = ember.tensor(eps * direction, dtype=p.dtype, device=p.device)._data  # on the parameter's device
         saved = p._data.copy()
-        p._data += eps * direction
+        p._data += step
         plus = weighted()
-        p._data[...] = saved - eps * direction
+        p._data[...] = saved - step
         minus = weighted()
         p._data[...] = saved
         numeric = (plus - minus) / (2 * eps)
@@ -40,7 +42,7 @@ def check_module_grads(module, *inputs, eps=1e-6, rtol=1e-4, atol=1e-6, seed=0, 
 
 def assert_uniform(t, bound, rel=0.02):
     """All values within [-bound, bound], filling the range (for tensors of a few thousand values)."""
-    v = t.detach().numpy().ravel()
+    v = host(t).ravel()
     assert np.all(np.abs(v) <= bound * (1 + 1e-6))
     assert np.abs(v).max() > bound * 0.9
     assert abs(v.mean()) < bound * 0.1

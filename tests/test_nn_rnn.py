@@ -6,7 +6,7 @@ import math
 import ember
 import numpy as np
 import pytest
-from ember import nn
+from ember import backend, nn
 from ember.autograd import gradcheck, gradgradcheck
 from ember.nn.utils.rnn import (
     PackedSequence,
@@ -17,15 +17,25 @@ from ember.nn.utils.rnn import (
     unpack_sequence,
     unpad_sequence,
 )
+from helpers import host, tensor
 from nn_checks import check_module_grads
+
+_DEVICE = ["cpu"]  # the device of the running test; t64 and make build there
+
+
+@pytest.fixture(autouse=True, params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request):
+    """Every test runs once per device (the cuda run skips without a GPU)."""
+    _DEVICE[0] = request.param
+    yield request.param
+    _DEVICE[0] = "cpu"
 
 
 def t64(a, requires_grad=False):
-    return ember.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+    return tensor(np.asarray(a, dtype=np.float64), _DEVICE[0], requires_grad)
 
 
-def npy(t):
-    return t.detach().numpy()
+npy = host
 
 
 def sigmoid(v):
@@ -82,25 +92,25 @@ def rnn_ref(module, x, lengths, h0, c0=None):
 
 def make(cls, *args, **kwargs):
     ember.manual_seed(0)
-    return cls(*args, **kwargs).double()
+    return cls(*args, **kwargs).double().to(_DEVICE[0])
 
 
 # ---- the notes' example and the parameter layout ------------------------------------------------
-def test_notes_rnn_example():
-    rnn = nn.RNN(10, 20, 2)
-    inp, h0 = ember.randn(5, 10), ember.randn(2, 20)
+def test_notes_rnn_example(device):
+    rnn = nn.RNN(10, 20, 2).to(device)
+    inp, h0 = ember.randn(5, 10, device=device), ember.randn(2, 20, device=device)
     assert [w.data.size() for weights in rnn.all_weights for w in weights] == [
         (20, 10), (20, 20), (20,), (20,), (20, 20), (20, 20), (20,), (20,)]
     output, hn = rnn(inp, h0)
     assert output.size() == (5, 20) and hn.size() == (2, 20)
-    ref, ref_h, _ = rnn_ref(rnn, inp.numpy().astype(np.float64)[:, None], [5], h0.numpy()[:, None])
+    ref, ref_h, _ = rnn_ref(rnn, npy(inp).astype(np.float64)[:, None], [5], npy(h0)[:, None])
     np.testing.assert_allclose(npy(output), ref[:, 0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(npy(hn), ref_h[:, 0], rtol=1e-5, atol=1e-6)
     assert repr(rnn) == "RNN(10, 20, num_layers=2)"
 
 
-def test_parameter_names_shapes_and_init():
-    lstm = nn.LSTM(10, 20, num_layers=2, bidirectional=True)
+def test_parameter_names_shapes_and_init(device):
+    lstm = nn.LSTM(10, 20, num_layers=2, bidirectional=True).to(device)
     names = [n for n, _ in lstm.named_parameters()]
     assert names[:8] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l0_reverse",
                          "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse"]
@@ -157,7 +167,7 @@ def test_padded_forward_matches_reference(cls, kw):
                                atol=1e-12)
 
 
-def test_unbatched_and_float32():
+def test_unbatched_and_float32(device):
     lstm = make(nn.LSTM, 3, 4, num_layers=2)
     x = np.random.default_rng(2).standard_normal((5, 3))
     out, (h, c) = lstm(t64(x))
@@ -165,8 +175,8 @@ def test_unbatched_and_float32():
     batched, (hb, _) = lstm(t64(x[:, None]))
     np.testing.assert_allclose(npy(out), npy(batched)[:, 0], rtol=1e-12)
     np.testing.assert_allclose(npy(h), npy(hb)[:, 0], rtol=1e-12)
-    gru = nn.GRU(3, 4)
-    out32, h32 = gru(ember.tensor(x, dtype=ember.float32)[:, None])
+    gru = nn.GRU(3, 4).to(device)
+    out32, h32 = gru(ember.tensor(x, dtype=ember.float32, device=device)[:, None])
     assert out32.dtype == ember.float32
     ref, ref_h, _ = rnn_ref(gru, x[:, None], [5], np.zeros((1, 1, 4)))
     np.testing.assert_allclose(npy(out32), ref, rtol=1e-5, atol=1e-6)
@@ -200,12 +210,14 @@ def test_packed_bidirectional_two_layers_match_reference(cls):
         np.testing.assert_allclose(npy(state[1]), ref_c, rtol=1e-10, atol=1e-12)
 
 
-def test_gradients_through_recurrent_modules():
+def test_gradients_through_recurrent_modules(device):
     rng = np.random.default_rng(4)
-    check_module_grads(nn.LSTM(2, 3, num_layers=2, bidirectional=True), t64(rng.standard_normal((3, 2, 2))),
-                       output=lambda o: o[0])
-    check_module_grads(nn.GRU(2, 3, batch_first=True), t64(rng.standard_normal((2, 3, 2))), output=lambda o: o[1])
-    check_module_grads(nn.LSTM(2, 4, proj_size=2), t64(rng.standard_normal((3, 1, 2))), output=lambda o: o[1][1])
+    check_module_grads(nn.LSTM(2, 3, num_layers=2, bidirectional=True).to(device),
+                       t64(rng.standard_normal((3, 2, 2))), output=lambda o: o[0])
+    check_module_grads(nn.GRU(2, 3, batch_first=True).to(device), t64(rng.standard_normal((2, 3, 2))),
+                       output=lambda o: o[1])
+    check_module_grads(nn.LSTM(2, 4, proj_size=2).to(device), t64(rng.standard_normal((3, 1, 2))),
+                       output=lambda o: o[1][1])
     m = make(nn.LSTM, 2, 3, bidirectional=True)
     x = t64(rng.standard_normal((4, 3, 2)), True)
 
@@ -270,21 +282,27 @@ def test_dropout_between_layers_and_warning():
         nn.LSTM(3, 4, dropout=0.2)
 
 
-def test_errors():
-    lstm = nn.LSTM(3, 4, num_layers=2)
+def test_errors(device):
+    def randn(*shape):
+        return ember.randn(*shape, device=device)
+
+    def zeros(*shape):
+        return ember.zeros(*shape, device=device)
+
+    lstm = nn.LSTM(3, 4, num_layers=2).to(device)
     with pytest.raises(ValueError, match="LSTM: Expected input to be 2D or 3D, got 4D tensor instead"):
-        lstm(ember.randn(1, 2, 3, 4))
+        lstm(randn(1, 2, 3, 4))
     with pytest.raises(RuntimeError, match=r"input.size\(-1\) must be equal to input_size. Expected 3, got 5"):
-        lstm(ember.randn(2, 1, 5))
+        lstm(randn(2, 1, 5))
     with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(2, 1, 4\), got \[2, 2, 4\]"):
-        lstm(ember.randn(2, 1, 3), (ember.zeros(2, 2, 4), ember.zeros(2, 1, 4)))
+        lstm(randn(2, 1, 3), (zeros(2, 2, 4), zeros(2, 1, 4)))
     with pytest.raises(RuntimeError, match="For batched 3-D input, hx and cx should also be 3-D"):
-        lstm(ember.randn(2, 1, 3), (ember.zeros(2, 4), ember.zeros(2, 4)))
-    gru = nn.GRU(3, 4)
+        lstm(randn(2, 1, 3), (zeros(2, 4), zeros(2, 4)))
+    gru = nn.GRU(3, 4).to(device)
     with pytest.raises(RuntimeError, match="For unbatched 2-D input, hx should also be 2-D but got 3-D tensor"):
-        gru(ember.randn(2, 3), ember.zeros(1, 1, 4))
+        gru(randn(2, 3), zeros(1, 1, 4))
     with pytest.raises(RuntimeError, match=r"Expected hidden size \(1, 2, 4\), got \[1, 3, 4\]"):
-        gru(ember.randn(5, 2, 3), ember.zeros(1, 3, 4))
+        gru(randn(5, 2, 3), zeros(1, 3, 4))
     with pytest.raises(ValueError, match="dropout should be a number in range"):
         nn.GRU(3, 4, dropout=2)
     with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
@@ -309,18 +327,19 @@ def _graph_names(out):
     return names
 
 
-def test_layer_graph_has_one_input_gemm_and_no_per_step_slices():
+def test_layer_graph_has_one_input_gemm_and_no_per_step_slices(device):
     """The layers' speed contract: one input projection (and one Split of its rows) per layer and
     direction, one recurrent Linear per step, and no per-step slicing (whose backward would write
     a zero gradient of the whole sequence for every step). An LSTM over sequences of one length
     is one op per layer and direction."""
     steps = 5
-    names = _graph_names(nn.GRU(3, 4, num_layers=2)(ember.randn(steps, 2, 3, requires_grad=True))[0])
+    gru = nn.GRU(3, 4, num_layers=2).to(device)
+    names = _graph_names(gru(ember.randn(steps, 2, 3, requires_grad=True, device=device))[0])
     assert names.count("SplitBackward0") == 2 and names.count("GRUCellBackward0") == 2 * steps
     assert names.count("LinearBackward0") == 2 * (steps + 1)
     assert not {"GetItemBackward0", "IndexBackward0"} & set(names)
-    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
-    names = _graph_names(lstm(ember.randn(steps, 2, 3, requires_grad=True))[0])
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True).to(device)
+    names = _graph_names(lstm(ember.randn(steps, 2, 3, requires_grad=True, device=device))[0])
     assert names.count("LSTMLayerBackward0") == 4 and names.count("LinearBackward0") == 4
     assert "LSTMCellBackward0" not in names
 
@@ -335,7 +354,7 @@ def test_whole_layer_lstm_second_derivatives_and_parameter_gradients():
     out, (h, c) = m(x)
     (out.sum() + 2 * h.sum() + 3 * c.sum()).backward()
     for direction, suffix in ((0, ""), (1, "_reverse")):
-        cell = nn.LSTMCell(3, 4).double()
+        cell = nn.LSTMCell(3, 4).double().to(_DEVICE[0])
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             getattr(cell, name).data.copy_(getattr(m, f"{name}_l0{suffix}").data)
         hc, total = None, 0
@@ -351,18 +370,18 @@ def test_whole_layer_lstm_second_derivatives_and_parameter_gradients():
     assert gradgradcheck(lambda x, h0, c0: m(x, (h0, c0))[0], (x.detach().requires_grad_(), h0, c0))
 
 
-def test_float16_runs_in_float32():
+def test_float16_runs_in_float32(device):
     """Half-precision layers compute in float32 (the cell kernels are float32/float64) and return
     half tensors and gradients."""
     ember.manual_seed(0)
-    m32 = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
-    m16 = nn.LSTM(3, 4, num_layers=2, bidirectional=True).to(ember.float16)
+    m32 = nn.LSTM(3, 4, num_layers=2, bidirectional=True).to(device)
+    m16 = nn.LSTM(3, 4, num_layers=2, bidirectional=True).to(ember.float16).to(device)
     m16.load_state_dict({k: v.to(ember.float16) for k, v in m32.state_dict().items()})
     x = np.random.default_rng(10).standard_normal((5, 2, 3))
-    x16 = ember.tensor(x, dtype=ember.float16, requires_grad=True)
+    x16 = ember.tensor(x, dtype=ember.float16, requires_grad=True, device=device)
     out16, (h16, c16) = m16(x16)
     assert out16.dtype == h16.dtype == c16.dtype == ember.float16
-    out32, _ = m32(ember.tensor(x16.detach().numpy().astype(np.float32)))
+    out32, _ = m32(ember.tensor(npy(x16).astype(np.float32), device=device))
     np.testing.assert_allclose(npy(out16).astype(np.float32), npy(out32), atol=1e-2)
     out16.sum().backward()
     assert x16.grad.dtype == ember.float16 and m16.weight_hh_l1.grad.dtype == ember.float16
@@ -386,7 +405,7 @@ def test_split_values_views_and_joined_gradient(shape, sizes, dim):
     assert len(parts) == len(ref)
     for p, r in zip(parts, ref):
         np.testing.assert_array_equal(npy(p), r)
-        assert r.size == 0 or np.shares_memory(p._data, x._data)  # views, as in PyTorch
+        assert r.size == 0 or backend.xp_of(x._data).shares_memory(p._data, x._data)  # views, as in PyTorch
     # one op for all pieces; pieces without a gradient contribute zeros to the joined gradient
     assert all(p.grad_fn is parts[0].grad_fn for p in parts) and parts[0].grad_fn.name() == "SplitBackward0"
     weights = [rng.standard_normal(r.shape) for r in ref]
@@ -401,9 +420,9 @@ def test_split_values_views_and_joined_gradient(shape, sizes, dim):
 
 # ---- cells -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls,mode", [(nn.LSTMCell, "LSTM"), (nn.GRUCell, "GRU"), (nn.RNNCell, "RNN_TANH")])
-def test_cells_match_reference(cls, mode):
+def test_cells_match_reference(cls, mode, device):
     ember.manual_seed(0)
-    cell = cls(3, 4).double()
+    cell = cls(3, 4).double().to(device)
     assert [n for n, _ in cell.named_parameters()] == ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
     assert all(np.abs(npy(p)).max() <= 0.5 for p in cell.parameters())
     rng = np.random.default_rng(6)
@@ -419,15 +438,15 @@ def test_cells_match_reference(cls, mode):
         out_h = cell(t64(x), t64(h))
         assert cell(t64(x[0])).shape == (4,)
     np.testing.assert_allclose(npy(out_h), np.stack([r[0] for r in refs]), rtol=1e-12)
-    check_module_grads(cls(3, 2), t64(x), output=(lambda o: o[1]) if mode == "LSTM" else (lambda o: o))
+    check_module_grads(cls(3, 2).to(device), t64(x), output=(lambda o: o[1]) if mode == "LSTM" else (lambda o: o))
     with pytest.raises(ValueError, match="Expected input to be 1D or 2D, got 3D instead"):
-        cell(ember.randn(1, 2, 3))
+        cell(ember.randn(1, 2, 3, device=device))
 
 
-def test_cell_reprs():
+def test_cell_reprs(device):
     assert repr(nn.LSTMCell(3, 4)) == "LSTMCell(3, 4)"
     assert repr(nn.RNNCell(3, 4, nonlinearity="relu", bias=False)) == "RNNCell(3, 4, bias=False, nonlinearity=relu)"
-    relu = nn.RNNCell(2, 3, nonlinearity="relu").double()
+    relu = nn.RNNCell(2, 3, nonlinearity="relu").double().to(device)
     x = np.random.default_rng(7).standard_normal((4, 2))
     np.testing.assert_allclose(npy(relu(t64(x))),
                                np.maximum(x @ npy(relu.weight_ih).T + npy(relu.bias_ih) + npy(relu.bias_hh), 0),
@@ -435,8 +454,8 @@ def test_cell_reprs():
 
 
 # ---- packing utilities ---------------------------------------------------------------------------
-def test_pad_pack_round_trips():
-    seqs = [ember.tensor([[1.0], [2.0], [3.0]]), ember.tensor([[4.0]]), ember.tensor([[5.0], [6.0]])]
+def test_pad_pack_round_trips(device):
+    seqs = [ember.tensor(v, device=device) for v in ([[1.0], [2.0], [3.0]], [[4.0]], [[5.0], [6.0]])]
     padded = pad_sequence(seqs, batch_first=True, padding_value=-1)
     assert padded.shape == (3, 3, 1) and padded[:, :, 0].tolist() == [[1, 2, 3], [4, -1, -1], [5, 6, -1]]
     assert pad_sequence(seqs, padding_side="left")[:, 1, 0].tolist() == [0, 0, 4]
@@ -445,7 +464,8 @@ def test_pad_pack_round_trips():
     assert packed.data[:, 0].tolist() == [1, 5, 4, 2, 6, 3] and packed.batch_sizes.tolist() == [3, 2, 1]
     assert packed.sorted_indices.tolist() == [0, 2, 1] and packed.unsorted_indices.tolist() == [0, 2, 1]
     assert [s[:, 0].tolist() for s in unpack_sequence(packed)] == [[1, 2, 3], [4], [5, 6]]
-    assert [s.shape[0] for s in unpad_sequence(padded, ember.tensor([3, 1, 2]), batch_first=True)] == [3, 1, 2]
+    lengths = ember.tensor([3, 1, 2], device="cpu")  # lengths live on the host, as in PyTorch
+    assert [s.shape[0] for s in unpad_sequence(padded, lengths, batch_first=True)] == [3, 1, 2]
     out, lengths = pad_packed_sequence(packed, total_length=4)
     assert out.shape == (4, 3, 1) and lengths.tolist() == [3, 1, 2] and lengths.dtype == ember.int64
     with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
@@ -453,7 +473,7 @@ def test_pad_pack_round_trips():
     with pytest.raises(ValueError, match="Expected total_length to be at least"):
         pad_packed_sequence(packed, total_length=2)
     with pytest.raises(RuntimeError, match="Length of all samples has to be greater than 0"):
-        pack_padded_sequence(ember.zeros(3, 2, 1), [3, 0])
-    assert packed.to(ember.float64).data.dtype == ember.float64 and packed.double().is_cuda is False
-    grad_in = ember.randn(3, 2, 2, dtype=ember.float64, requires_grad=True)
+        pack_padded_sequence(ember.zeros(3, 2, 1, device=device), [3, 0])
+    assert packed.to(ember.float64).data.dtype == ember.float64 and packed.double().is_cuda is (device == "cuda")
+    grad_in = ember.randn(3, 2, 2, dtype=ember.float64, requires_grad=True, device=device)
     assert gradcheck(lambda v: pad_packed_sequence(pack_padded_sequence(v, [3, 2]))[0], (grad_in,))

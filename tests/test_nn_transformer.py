@@ -6,15 +6,25 @@ import ember
 import numpy as np
 import pytest
 from ember import nn
+from helpers import host, tensor
 from nn_checks import check_module_grads
+
+_DEVICE = ["cpu"]  # the device of the running test; t64 and make build there
+
+
+@pytest.fixture(autouse=True, params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request):
+    """Every test runs once per device (the cuda run skips without a GPU)."""
+    _DEVICE[0] = request.param
+    yield request.param
+    _DEVICE[0] = "cpu"
 
 
 def t64(a, requires_grad=False):
-    return ember.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+    return tensor(np.asarray(a, dtype=np.float64), _DEVICE[0], requires_grad)
 
 
-def npy(t):
-    return t.detach().numpy()
+npy = host
 
 
 def softmax(s):
@@ -61,18 +71,18 @@ def mha_ref(m, q, k, v, attn_mask=None, key_padding_mask=None):
 
 def make(cls, *args, **kwargs):
     ember.manual_seed(0)
-    m = cls(*args, **kwargs).double()
+    m = cls(*args, **kwargs).double().to(_DEVICE[0])
     m.eval()
     with ember.no_grad():  # non-zero biases so that they are checked too
         for p in m.parameters():
             if p.ndim == 1 and not npy(p).any():
-                p.copy_(ember.randn(p.shape[0], dtype=ember.float64) * 0.1)
+                p.copy_(ember.randn(p.shape[0], dtype=ember.float64, device=_DEVICE[0]) * 0.1)
     return m
 
 
 # ---- MultiheadAttention ---------------------------------------------------------------------------
-def test_mha_parameters_and_repr():
-    m = nn.MultiheadAttention(8, 2)
+def test_mha_parameters_and_repr(device):
+    m = nn.MultiheadAttention(8, 2).to(device)
     assert [n for n, _ in m.named_parameters()] == ["in_proj_weight", "in_proj_bias", "out_proj.weight",
                                                     "out_proj.bias"]
     assert m.in_proj_weight.shape == (24, 8) and not npy(m.in_proj_bias).any() and not npy(m.out_proj.bias).any()
@@ -81,7 +91,7 @@ def test_mha_parameters_and_repr():
     assert repr(m) == ("MultiheadAttention(\n"
                        "  (out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)\n"
                        ")")
-    sep = nn.MultiheadAttention(8, 2, kdim=3, vdim=5, add_bias_kv=True, bias=False)
+    sep = nn.MultiheadAttention(8, 2, kdim=3, vdim=5, add_bias_kv=True, bias=False).to(device)
     assert [n for n, _ in sep.named_parameters()] == ["q_proj_weight", "k_proj_weight", "v_proj_weight", "bias_k",
                                                       "bias_v", "out_proj.weight"]
     assert sep.k_proj_weight.shape == (8, 3) and sep.v_proj_weight.shape == (8, 5) and sep.bias_k.shape == (1, 1, 8)
@@ -90,23 +100,23 @@ def test_mha_parameters_and_repr():
 
 
 @pytest.mark.parametrize("need_weights", [True, False])
-def test_mha_self_attention_with_masks(need_weights):
+def test_mha_self_attention_with_masks(need_weights, device):
     m = make(nn.MultiheadAttention, 8, 2)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 3, 8))
     causal = np.triu(np.full((5, 5), -np.inf), 1)
     kpm = np.zeros((3, 5), dtype=bool)
     kpm[1, 3:] = True
-    xt = t64(x)
-    out, w = m(xt, xt, xt, attn_mask=t64(causal), key_padding_mask=ember.tensor(kpm), need_weights=need_weights)
+    xt, kpm_t = t64(x), ember.tensor(kpm, device=device)
+    out, w = m(xt, xt, xt, attn_mask=t64(causal), key_padding_mask=kpm_t, need_weights=need_weights)
     ref, ref_w = mha_ref(m, x, x, x, causal, kpm)
     np.testing.assert_allclose(npy(out), ref, rtol=1e-9, atol=1e-12)
     if need_weights:
         np.testing.assert_allclose(npy(w), ref_w.mean(1), rtol=1e-9, atol=1e-12)
     else:
         assert w is None
-    bool_mask = ember.tensor(np.isinf(causal))  # True = not allowed, as PyTorch's MHA
-    out_b, _ = m(xt, xt, xt, attn_mask=bool_mask, key_padding_mask=ember.tensor(kpm), need_weights=need_weights)
+    bool_mask = ember.tensor(np.isinf(causal), device=device)  # True = not allowed, as PyTorch's MHA
+    out_b, _ = m(xt, xt, xt, attn_mask=bool_mask, key_padding_mask=kpm_t, need_weights=need_weights)
     np.testing.assert_allclose(npy(out_b), ref, rtol=1e-9, atol=1e-12)
 
 
@@ -131,21 +141,21 @@ def test_mha_cross_attention_variants():
     np.testing.assert_allclose(npy(unb), ref_b[:, 0], rtol=1e-9, atol=1e-12)
 
 
-def test_mha_gradients_and_errors():
+def test_mha_gradients_and_errors(device):
     rng = np.random.default_rng(2)
     x = t64(rng.standard_normal((3, 2, 4)))
-    check_module_grads(nn.MultiheadAttention(4, 2), x, x, x, output=lambda o: o[0])
-    check_module_grads(nn.MultiheadAttention(4, 2), x, x, x, output=lambda o: o[1])
-    m = nn.MultiheadAttention(4, 2)
+    check_module_grads(nn.MultiheadAttention(4, 2).to(device), x, x, x, output=lambda o: o[0])
+    check_module_grads(nn.MultiheadAttention(4, 2).to(device), x, x, x, output=lambda o: o[1])
+    m = nn.MultiheadAttention(4, 2).to(device)
     with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
         m(x, x, x, is_causal=True)
     with pytest.raises(RuntimeError, match="The shape of the 2D attn_mask is"):
-        m(x.float(), x.float(), x.float(), attn_mask=ember.zeros(2, 2))
+        m(x.float(), x.float(), x.float(), attn_mask=ember.zeros(2, 2, device=device))
 
 
-def test_mha_training_dropout_changes_weights():
-    m = nn.MultiheadAttention(8, 2, dropout=0.5)
-    x = ember.randn(4, 1, 8)
+def test_mha_training_dropout_changes_weights(device):
+    m = nn.MultiheadAttention(8, 2, dropout=0.5).to(device)
+    x = ember.randn(4, 1, 8, device=device)
     _, w = m(x, x, x)
     assert (npy(w) == 0).any()
     m.eval()
@@ -206,7 +216,7 @@ def test_decoder_layer_and_stacks_match_reference():
     x = layer_norm_ref(x + linear_ref(np.maximum(linear_ref(x, dec.linear1), 0), dec.linear2), dec.norm3)
     np.testing.assert_allclose(npy(dec(t64(tgt), t64(mem))), x.transpose(1, 0, 2), rtol=1e-9, atol=1e-11)
     enc_layer = make(nn.TransformerEncoderLayer, 8, 2, dim_feedforward=12)
-    enc = nn.TransformerEncoder(enc_layer, num_layers=2, norm=nn.LayerNorm(8)).double().eval()
+    enc = nn.TransformerEncoder(enc_layer, num_layers=2, norm=nn.LayerNorm(8)).double().to(_DEVICE[0]).eval()
     assert enc.layers[0] is not enc.layers[1] and enc.layers[0].linear1.weight is not enc_layer.linear1.weight
     src = rng.standard_normal((4, 2, 8))
     ref = src
@@ -216,12 +226,13 @@ def test_decoder_layer_and_stacks_match_reference():
     assert next(iter(enc.state_dict())) == "layers.0.self_attn.in_proj_weight"
 
 
-def test_transformer_model():
+def test_transformer_model(device):
     model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16,
-                           dropout=0.0)
-    src, tgt = ember.randn(6, 3, 8), ember.randn(4, 3, 8)
-    mask = nn.Transformer.generate_square_subsequent_mask(4)
-    np.testing.assert_array_equal(mask.numpy(), np.triu(np.full((4, 4), -np.inf), 1))
+                           dropout=0.0).to(device)
+    src, tgt = ember.randn(6, 3, 8, device=device), ember.randn(4, 3, 8, device=device)
+    mask = nn.Transformer.generate_square_subsequent_mask(4, device=device)
+    assert mask.device == src.device
+    np.testing.assert_array_equal(npy(mask), np.triu(np.full((4, 4), -np.inf), 1))
     out = model(src, tgt, tgt_mask=mask)
     assert out.shape == (4, 3, 8)
     out.sum().backward()
@@ -229,19 +240,20 @@ def test_transformer_model():
     encoder_params = sum(p.numel() for p in model.encoder.parameters())
     assert encoder_params == 2 * (3 * 64 + 24 + 64 + 8 + 8 * 16 + 16 + 16 * 8 + 8 + 4 * 8) + 16
     with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
-        model(src, ember.randn(4, 2, 8))
+        model(src, ember.randn(4, 2, 8, device=device))
     with pytest.raises(RuntimeError, match="the feature number of src and tgt must be equal to d_model"):
-        model(ember.randn(6, 3, 4), ember.randn(4, 3, 4))
+        model(ember.randn(6, 3, 4, device=device), ember.randn(4, 3, 4, device=device))
 
 
-def test_default_transformer_parameter_count():
+@pytest.mark.parametrize("device", ["cpu"])  # CPU-only: counts 44M parameters, nothing device-specific
+def test_default_transformer_parameter_count(device):
     # PyTorch's nn.Transformer() (d_model=512, 6+6 layers, feed-forward 2048) has 44,140,544 parameters
     model = nn.Transformer()
     assert sum(p.numel() for p in model.parameters()) == 44140544
     assert len(model.state_dict()) == 2 + 6 * 12 + 2 + 6 * 18
 
 
-def test_encoder_layer_gradients():
-    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0)
+def test_encoder_layer_gradients(device):
+    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0).to(device)
     x = t64(np.random.default_rng(5).standard_normal((3, 2, 4)))
     check_module_grads(layer, x)
