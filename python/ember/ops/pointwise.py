@@ -204,38 +204,38 @@ def floor_divide(input, other):
         return Tensor._make(backend.xp_of(_ref(input, other)).floor_divide(a, b))
 
 
-class Remainder(Op):
+class _Modulo(Op):
+    """x - round(x / y) * y for the rounding ``_round`` names; d/dx = 1, d/dy = -round(x / y)."""
+
+    _xp_name = ""  # the NumPy/CuPy function of the forward
+    _round = None  # late-bound (floor/trunc are defined below): a staticmethod(lambda q: ...)
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return getattr(_xp2(a, b), cls._xp_name)(a, b)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-g * cls._round(a / b), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Remainder(_Modulo):
     """x - floor(x / y) * y: the sign of the divisor (Python's %); d/dx = 1, d/dy = -floor(x/y)."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _xp2(a, b).remainder(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.inputs
-        ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
-        gb = sum_to(-g * floor(a / b), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
-        return ga, gb
+    _xp_name = "remainder"
+    _round = staticmethod(lambda q: floor(q))
 
 
-class Fmod(Op):
+class Fmod(_Modulo):
     """x - trunc(x / y) * y: the sign of the dividend (C's fmod). d/dx = 1, d/dy = -trunc(x / y)."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _xp2(a, b).fmod(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.inputs
-        ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
-        gb = sum_to(-g * trunc(a / b), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
-        return ga, gb
+    _xp_name = "fmod"
+    _round = staticmethod(lambda q: trunc(q))
 
 
 def _xp2(a, b):

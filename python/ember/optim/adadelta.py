@@ -9,10 +9,9 @@ from .optimizer import (
     _evaluate_closure,
     _grad_of,
     _increment_step,
+    _init_state,
     _mark_updated,
     _params_with_grad,
-    _scalar_tensor,
-    _zeros_like,
 )
 
 
@@ -49,11 +48,7 @@ class Adadelta(Optimizer):
             lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
             weight_decay = float(group["weight_decay"])
             for p in _params_with_grad(group):
-                state = self.state[p]
-                if "square_avg" not in state:
-                    state["step"] = _scalar_tensor(0.0)
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
+                state = _init_state(self.state[p], p, "square_avg", "acc_delta")
                 _increment_step(state)
                 xp = backend.xp_of(p._data)
                 g = _grad_of(p, group["maximize"], weight_decay)

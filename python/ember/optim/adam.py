@@ -8,8 +8,8 @@ from .optimizer import (
     _evaluate_closure,
     _fused_update,
     _increment_step,
+    _init_state,
     _params_with_grad,
-    _scalar_tensor,
     _zeros_like,
 )
 
@@ -49,11 +49,7 @@ class Adam(Optimizer):
             beta1, beta2 = (float(b) for b in group["betas"])
             amsgrad = bool(group["amsgrad"])
             for p in _params_with_grad(group):
-                state = self.state[p]
-                if "exp_avg" not in state:
-                    state["step"] = _scalar_tensor(0.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
+                state = _init_state(self.state[p], p, "exp_avg", "exp_avg_sq")
                 if amsgrad and "max_exp_avg_sq" not in state:
                     state["max_exp_avg_sq"] = _zeros_like(p)
                 step = _increment_step(state)

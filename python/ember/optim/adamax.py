@@ -9,10 +9,9 @@ from .optimizer import (
     _evaluate_closure,
     _grad_of,
     _increment_step,
+    _init_state,
     _mark_updated,
     _params_with_grad,
-    _scalar_tensor,
-    _zeros_like,
 )
 
 
@@ -46,11 +45,7 @@ class Adamax(Optimizer):
             lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
             beta1, beta2 = (float(b) for b in group["betas"])
             for p in _params_with_grad(group):
-                state = self.state[p]
-                if "exp_avg" not in state:
-                    state["step"] = _scalar_tensor(0.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_inf"] = _zeros_like(p)
+                state = _init_state(self.state[p], p, "exp_avg", "exp_inf")
                 step = _increment_step(state)
                 xp = backend.xp_of(p._data)
                 g = _grad_of(p, group["maximize"], weight_decay)

@@ -151,17 +151,13 @@ class LRScheduler:
 _LRScheduler = LRScheduler  # the pre-2.0 name
 
 
-class LambdaLR(LRScheduler):
-    """``lr = initial_lr * lr_lambda(epoch)``; ``lr_lambda`` is a function or one per group."""
+class _LambdaScheduler(LRScheduler):
+    """The base of the schedulers driven by ``lr_lambda`` (a function or one per group)."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable | Sequence[Callable],
                  last_epoch: int = -1, verbose="deprecated") -> None:
         self.lr_lambdas = _lambdas(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch, verbose)
-
-    def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict:
         """As the base, with ``lr_lambdas`` holding the ``__dict__`` of callable objects and None for
@@ -172,25 +168,22 @@ class LambdaLR(LRScheduler):
         _load_with_lambdas(self, state_dict)
 
 
-class MultiplicativeLR(LRScheduler):
-    """``lr = lr * lr_lambda(epoch)`` at every step after the first."""
+class LambdaLR(_LambdaScheduler):
+    """``lr = initial_lr * lr_lambda(epoch)``; ``lr_lambda`` is a function or one per group."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable | Sequence[Callable],
-                 last_epoch: int = -1, verbose="deprecated") -> None:
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch, verbose)
+    def get_lr(self) -> list[float]:
+        self._warn_if_called_outside_step()
+        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    """``lr = lr * lr_lambda(epoch)`` at every step after the first."""
 
     def get_lr(self) -> list[float]:
         self._warn_if_called_outside_step()
         if self.last_epoch > 0:
             return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
         return self._current_lrs()
-
-    def state_dict(self) -> dict:
-        return _state_with_lambdas(self)
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        _load_with_lambdas(self, state_dict)
 
 
 def _lambdas(optimizer: Optimizer, lr_lambda) -> list:
@@ -665,7 +658,23 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
 
-class SequentialLR(LRScheduler):
+class _OfSchedulers(LRScheduler):
+    """The base of the schedulers that drive others (``_schedulers``): their states nest in its own."""
+
+    def state_dict(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        nested = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for sub, sub_state in zip(self._schedulers, nested):
+            sub.load_state_dict(sub_state)
+
+
+class SequentialLR(_OfSchedulers):
     """Run ``schedulers`` one after the other, switching at each epoch in ``milestones``
     (``len(milestones) == len(schedulers) - 1``); each starts its own schedule from epoch 0."""
 
@@ -701,16 +710,8 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        _load_nested(self, state_dict)
-
-
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_OfSchedulers):
     """Step several schedulers together at every ``step()``; their effects compose."""
 
     def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
@@ -725,14 +726,6 @@ class ChainedScheduler(LRScheduler):
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = self._current_lrs()
-
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        _load_nested(self, state_dict)
 
 
 def _check_schedulers(owner: str, optimizer: Optimizer, schedulers: Sequence) -> None:
@@ -749,11 +742,3 @@ def _check_schedulers(owner: str, optimizer: Optimizer, schedulers: Sequence) ->
             raise ValueError(f"{owner} expects all schedulers to belong to the same optimizer, but "
                              f"got scheduler {type(scheduler).__name__} at index {i} with a "
                              "different optimizer")
-
-
-def _load_nested(scheduler, state_dict: dict) -> None:
-    state = dict(state_dict)
-    nested = state.pop("_schedulers")
-    scheduler.__dict__.update(state)
-    for sub, sub_state in zip(scheduler._schedulers, nested):
-        sub.load_state_dict(sub_state)

@@ -10,10 +10,9 @@ from .optimizer import (
     _evaluate_closure,
     _grad_of,
     _increment_step,
+    _init_state,
     _mark_updated,
     _params_with_grad,
-    _scalar_tensor,
-    _zeros_like,
 )
 
 
@@ -56,12 +55,7 @@ class NAdam(Optimizer):
             beta1, beta2 = (float(b) for b in group["betas"])
             momentum_decay = float(group["momentum_decay"])
             for p in _params_with_grad(group):
-                state = self.state[p]
-                if "exp_avg" not in state:
-                    state["step"] = _scalar_tensor(0.0)
-                    state["mu_product"] = _scalar_tensor(1.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
+                state = _init_state(self.state[p], p, "exp_avg", "exp_avg_sq", mu_product=1.0)
                 step = _increment_step(state)
                 xp = backend.xp_of(p._data)
                 decoupled = bool(group["decoupled_weight_decay"])

@@ -266,6 +266,18 @@ def _zeros_like(p: Tensor) -> Tensor:
     return Tensor._make(backend.xp_of(p._data).zeros_like(p._data))
 
 
+def _init_state(state: dict, p: Tensor, *buffers: str, **scalars: float) -> dict:
+    """A parameter's ``state``, filled on its first update (when ``buffers[0]`` is missing): ``step``
+    at 0, then each of ``scalars`` as a scalar tensor and each of ``buffers`` as zeros like ``p``."""
+    if buffers[0] not in state:
+        state["step"] = _scalar_tensor(0.0)
+        for name, value in scalars.items():
+            state[name] = _scalar_tensor(value)
+        for name in buffers:
+            state[name] = _zeros_like(p)
+    return state
+
+
 def _check_options(lr=None, eps=None, weight_decay=None, betas=None, momentum=None) -> None:
     """PyTorch's argument checks, shared by the optimizers' constructors."""
     if lr is not None and not lr >= 0.0:

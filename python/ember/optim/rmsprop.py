@@ -8,8 +8,8 @@ from .optimizer import (
     _evaluate_closure,
     _fused_update,
     _increment_step,
+    _init_state,
     _params_with_grad,
-    _scalar_tensor,
     _zeros_like,
 )
 
@@ -48,10 +48,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             momentum, centered = float(group["momentum"]), bool(group["centered"])
             for p in _params_with_grad(group):
-                state = self.state[p]
-                if "square_avg" not in state:
-                    state["step"] = _scalar_tensor(0.0)
-                    state["square_avg"] = _zeros_like(p)
+                state = _init_state(self.state[p], p, "square_avg")
                 if momentum > 0 and "momentum_buffer" not in state:
                     state["momentum_buffer"] = _zeros_like(p)
                 if centered and "grad_avg" not in state:
