@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ember
 import numpy as np
+import pytest
 
 
 def tensor(a, device="cpu", requires_grad=False, dtype=ember.float64):
@@ -19,3 +20,20 @@ def labels(a, device="cpu"):
 def host(t) -> np.ndarray:
     """A Tensor's values as a NumPy array (copied from the device on CUDA)."""
     return t.detach().cpu().numpy()
+
+
+DEVICE = ["cpu"]  # the device of the running test, for module-level helpers that build tensors
+
+
+def each_device_fixture():
+    """An autouse fixture (bind it as ``device`` in a test module) that runs every test of the
+    module once per device, the cuda run marked ``cuda`` (it skips without a GPU), and keeps
+    ``DEVICE[0]`` on the running test's device."""
+
+    @pytest.fixture(autouse=True, params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+    def device(request):
+        DEVICE[0] = request.param
+        yield request.param
+        DEVICE[0] = "cpu"
+
+    return device

@@ -8,17 +8,10 @@ import numpy as np
 import pytest
 from ember import nn
 from ember.autograd import gradcheck, gradgradcheck
-from helpers import host, tensor
+from helpers import DEVICE as _DEVICE
+from helpers import each_device_fixture, host, tensor
 
-_DEVICE = ["cpu"]  # the device of the running test; t64 builds its tensors there
-
-
-@pytest.fixture(autouse=True, params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
-def device(request):
-    """Every test runs once per device (the cuda run skips without a GPU)."""
-    _DEVICE[0] = request.param
-    yield request.param
-    _DEVICE[0] = "cpu"
+device = each_device_fixture()  # every test runs once per device; _DEVICE[0] is the running one
 
 
 def t64(a, requires_grad=False):

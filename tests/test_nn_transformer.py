@@ -6,18 +6,11 @@ import ember
 import numpy as np
 import pytest
 from ember import nn
-from helpers import host, tensor
+from helpers import DEVICE as _DEVICE
+from helpers import each_device_fixture, host, tensor
 from nn_checks import check_module_grads
 
-_DEVICE = ["cpu"]  # the device of the running test; t64 and make build there
-
-
-@pytest.fixture(autouse=True, params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
-def device(request):
-    """Every test runs once per device (the cuda run skips without a GPU)."""
-    _DEVICE[0] = request.param
-    yield request.param
-    _DEVICE[0] = "cpu"
+device = each_device_fixture()  # every test runs once per device; _DEVICE[0] is the running one
 
 
 def t64(a, requires_grad=False):
