@@ -35,8 +35,24 @@ def _optional(a):
     return None if a is None else contiguous(a)
 
 
-def _alloc(xp, like, shape, needed: bool):
-    return xp.empty(shape, dtype=like.dtype) if needed else None
+def _grad_buffers(ctx, channels: int):
+    """(x, w) of a norm node as arrays (w None) and fresh (gx, gw, gb) arrays for the inputs that
+    need a gradient (None for the others); gw and gb have ``channels`` entries."""
+    x, w = ctx.inputs[0]._data, ctx.inputs[1]
+    xp, need = backend.xp_of(x), ctx.needs_input_grad
+    grads = tuple(xp.empty(shape, dtype=x.dtype) if needed else None
+                  for shape, needed in ((x.shape, need[0]), ((channels,), need[1]), ((channels,), need[2])))
+    return x, None if w is None else contiguous(w._data), grads
+
+
+def _grad_tensors(grads, n_attrs: int, zero: bool = False) -> tuple:
+    """The node's returned gradients: the (gx, gw, gb) arrays as Tensors (zeroed for an empty
+    input: the parameters' gradients are sums of nothing), None for its ``n_attrs`` attributes."""
+    if zero:
+        for a in grads:
+            if a is not None:
+                a[...] = 0
+    return (*(None if a is None else Tensor._make(a) for a in grads), *(None,) * n_attrs)
 
 
 class _BatchNormTrain(Op):
@@ -63,16 +79,10 @@ class _BatchNormTrain(Op):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.inputs[:2]
-        need = ctx.needs_input_grad
-        xp = backend.xp_of(x._data)
-        c = x.shape[1]
-        gx, gw, gb = (_alloc(xp, x._data, x.shape, need[0]), _alloc(xp, x._data, (c,), need[1]),
-                      _alloc(xp, x._data, (c,), need[2]))
-        backend.kernels_of(x._data).batch_norm_backward(
-            contiguous(g._data), contiguous(x._data), None if w is None else contiguous(w._data),
-            ctx.mean, ctx.rstd, gx, gw, gb)
-        return (*(None if a is None else Tensor._make(a) for a in (gx, gw, gb)), None, None, None, None)
+        x, w, grads = _grad_buffers(ctx, ctx.inputs[0].shape[1])
+        backend.kernels_of(x).batch_norm_backward(contiguous(g._data), contiguous(x), w, ctx.mean, ctx.rstd,
+                                                  *grads)
+        return _grad_tensors(grads, 4)
 
 
 class _LayerNorm(Op):
@@ -96,18 +106,12 @@ class _LayerNorm(Op):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.inputs[:2]
-        need = ctx.needs_input_grad
-        xp = backend.xp_of(x._data)
-        d = x.shape[1]
-        gx, gw, gb = (_alloc(xp, x._data, x.shape, need[0]), _alloc(xp, x._data, (d,), need[1]),
-                      _alloc(xp, x._data, (d,), need[2]))
-        if x.numel() == 0:  # no rows (or no columns): the parameters' gradients are sums of nothing
-            return (*(None if a is None else Tensor._make(xp.zeros_like(a)) for a in (gx, gw, gb)), None)
-        backend.kernels_of(x._data).layer_norm_backward(
-            contiguous(g._data), contiguous(x._data), None if w is None else contiguous(w._data),
-            ctx.mean, ctx.rstd, gx, gw, gb)
-        return (*(None if a is None else Tensor._make(a) for a in (gx, gw, gb)), None)
+        x, w, grads = _grad_buffers(ctx, ctx.inputs[0].shape[1])
+        if x.size == 0:  # no rows (or no columns)
+            return _grad_tensors(grads, 1, zero=True)
+        backend.kernels_of(x).layer_norm_backward(contiguous(g._data), contiguous(x), w, ctx.mean, ctx.rstd,
+                                                  *grads)
+        return _grad_tensors(grads, 1)
 
 
 class _GroupNorm(Op):
@@ -133,18 +137,12 @@ class _GroupNorm(Op):
 
     @staticmethod
     def backward(ctx, g):
-        x, w, _, groups = ctx.inputs[:4]
-        need = ctx.needs_input_grad
-        c = x.shape[1]
-        xp = backend.xp_of(x._data)
-        gx, gw, gb = (_alloc(xp, x._data, x.shape, need[0]), _alloc(xp, x._data, (c,), need[1]),
-                      _alloc(xp, x._data, (c,), need[2]))
-        if x.numel() == 0:  # as in layer norm
-            return (*(None if a is None else Tensor._make(xp.zeros_like(a)) for a in (gx, gw, gb)), None, None)
-        backend.kernels_of(x._data).group_norm_backward(
-            contiguous(g._data), contiguous(x._data), groups, None if w is None else contiguous(w._data),
-            ctx.mean, ctx.rstd, gx, gw, gb)
-        return (*(None if a is None else Tensor._make(a) for a in (gx, gw, gb)), None, None)
+        x, w, grads = _grad_buffers(ctx, ctx.inputs[0].shape[1])
+        if x.size == 0:  # as in layer norm
+            return _grad_tensors(grads, 2, zero=True)
+        backend.kernels_of(x).group_norm_backward(contiguous(g._data), contiguous(x), ctx.inputs[3], w,
+                                                  ctx.mean, ctx.rstd, *grads)
+        return _grad_tensors(grads, 2)
 
 
 # ---- public functions ---------------------------------------------------------------------------
