@@ -1,0 +1,8 @@
+"""Rows of indexing, gather/scatter, masking and where."""
+from __future__ import annotations
+
+from ._base import OpInfo
+
+
+def rows() -> list[OpInfo]:
+    return []
