@@ -3,8 +3,9 @@
 
 Times full training steps -- forward, loss, backward, (gradient clipping), optimizer step,
 zero_grad -- of five models taken from ``ember.examples``, and, when PyTorch is importable, of
-the same models written in PyTorch with identical shapes, hyper-parameters and initial weights
-(copied from the Ember model through ``state_dict``):
+the same models in PyTorch: each example's own model code run with ``torch`` in place of Ember
+(``torch_twin``), with the same hyper-parameters and initial weights (copied from the Ember model
+through ``state_dict``):
 
 * ``mlp``: mlp_fashion.NeuralNetwork, batch 64, SGD(lr=0.05, momentum=0.9);
 * ``lenet``: lenet.LeNet5 on 32x32 inputs, batch 64, Adam(lr=2e-3), NLL loss on its LogSoftmax;
@@ -36,9 +37,11 @@ configuration (``ember.profiler``); ``--trace-dir`` also writes Chrome traces.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -83,121 +86,26 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 # ---- the PyTorch twins of the example models ---------------------------------------------------
 
-def torch_models(torch) -> dict[str, type]:
-    """The five models written in PyTorch, with the Ember examples' module names so that
-    ``load_state_dict(strict=True)`` proves the two have the same parameters."""
-    from collections import OrderedDict
+# The examples import Ember under PyTorch's names; these lines, and only these, change for the twin.
+_TORCH_IMPORTS = {"import ember as torch": "import torch",
+                  "import ember.nn.functional as F": "import torch.nn.functional as F",
+                  "from ember import nn": "from torch import nn"}
 
-    nn, F = torch.nn, torch.nn.functional
 
-    class NeuralNetwork(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.flatten = nn.Flatten()
-            self.linear_relu_stack = nn.Sequential(nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512),
-                                                   nn.ReLU(), nn.Linear(512, 10))
+def torch_twin(example):
+    """The example module's own source run again with PyTorch bound to the names ``torch``,
+    ``nn`` and ``F`` that it imports Ember under: its model classes, line for line, in PyTorch.
+    (Its other imports, helpers for data and plots, still load Ember; the models do not use them.)"""
+    import inspect
+    import types
 
-        def forward(self, x):
-            return self.linear_relu_stack(self.flatten(x))
-
-    class LeNet5(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.convnet = nn.Sequential(OrderedDict([
-                ("c1", nn.Conv2d(1, 6, kernel_size=(5, 5))), ("relu1", nn.ReLU()),
-                ("s2", nn.MaxPool2d(kernel_size=(2, 2), stride=2)),
-                ("c3", nn.Conv2d(6, 16, kernel_size=(5, 5))), ("relu3", nn.ReLU()),
-                ("s4", nn.MaxPool2d(kernel_size=(2, 2), stride=2)),
-                ("c5", nn.Conv2d(16, 120, kernel_size=(5, 5))), ("relu5", nn.ReLU())]))
-            self.fc = nn.Sequential(OrderedDict([
-                ("f6", nn.Linear(120, 84)), ("relu6", nn.ReLU()), ("f7", nn.Linear(84, 10)),
-                ("sig7", nn.LogSoftmax(dim=-1))]))
-
-        def forward(self, img):
-            return self.fc(self.convnet(img).view(img.size(0), -1))
-
-    class BasicBlock(nn.Module):
-        def __init__(self, in_channels, out_channels, stride=1):
-            super().__init__()
-            self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
-            self.bn1 = nn.BatchNorm2d(out_channels)
-            self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
-            self.bn2 = nn.BatchNorm2d(out_channels)
-            self.shortcut = nn.Sequential()
-            if stride != 1 or in_channels != out_channels:
-                self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                                              nn.BatchNorm2d(out_channels))
-
-        def forward(self, x):
-            out = F.relu(self.bn1(self.conv1(x)))
-            out = self.bn2(self.conv2(out))
-            out += self.shortcut(x)
-            return F.relu(out)
-
-    class ResNetSmall(nn.Module):
-        def __init__(self, num_classes=10, widths=(16, 32, 64)):
-            super().__init__()
-            self.stem = nn.Sequential(nn.Conv2d(1, widths[0], 3, padding=1, bias=False),
-                                      nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
-            blocks, channels = [], widths[0]
-            for i, w in enumerate(widths):
-                blocks.append(BasicBlock(channels, w, stride=1 if i == 0 else 2))
-                channels = w
-            self.layers = nn.Sequential(*blocks)
-            self.pool = nn.AdaptiveAvgPool2d(1)
-            self.fc = nn.Linear(channels, num_classes)
-
-        def forward(self, x):
-            return self.fc(torch.flatten(self.pool(self.layers(self.stem(x))), 1))
-
-    class CharLSTM(nn.Module):
-        def __init__(self, vocab_size, embed=64, hidden=256, layers=2, dropout=0.1):
-            super().__init__()
-            self.embed = nn.Embedding(vocab_size, embed)
-            self.lstm = nn.LSTM(embed, hidden, num_layers=layers, dropout=dropout)
-            self.head = nn.Linear(hidden, vocab_size)
-
-        def forward(self, x, state=None):
-            out, state = self.lstm(self.embed(x), state)
-            return self.head(out), state
-
-    class Block(nn.Module):
-        def __init__(self, dim, heads, dropout):
-            super().__init__()
-            self.heads = heads
-            self.ln1, self.ln2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-            self.qkv = nn.Linear(dim, 3 * dim)
-            self.proj = nn.Linear(dim, dim)
-            self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim), nn.Dropout(dropout))
-            self.dropout = dropout
-
-        def attention(self, x):
-            B, T, C = x.shape
-            q, k, v = self.qkv(x).reshape(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
-            out = F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                                 dropout_p=self.dropout if self.training else 0.0)
-            return self.proj(out.transpose(1, 2).reshape(B, T, C))
-
-        def forward(self, x):
-            x = x + self.attention(self.ln1(x))
-            return x + self.mlp(self.ln2(x))
-
-    class TinyGPT(nn.Module):
-        def __init__(self, vocab_size, context, dim=128, heads=4, layers=4, dropout=0.0):
-            super().__init__()
-            self.tok = nn.Embedding(vocab_size, dim)
-            self.pos = nn.Parameter(torch.zeros(context, dim))
-            self.blocks = nn.ModuleList([Block(dim, heads, dropout) for _ in range(layers)])
-            self.ln = nn.LayerNorm(dim)
-            self.head = nn.Linear(dim, vocab_size)
-
-        def forward(self, idx):
-            x = self.tok(idx) + self.pos[: idx.shape[1]]
-            for block in self.blocks:
-                x = block(x)
-            return self.head(self.ln(x))
-
-    return {"mlp": NeuralNetwork, "lenet": LeNet5, "resnet": ResNetSmall, "lstm": CharLSTM, "gpt": TinyGPT}
+    source = inspect.getsource(example)
+    for ember_line, torch_line in _TORCH_IMPORTS.items():
+        source = re.sub(rf"^{re.escape(ember_line)}$", torch_line, source, flags=re.MULTILINE)
+    twin = types.ModuleType(f"{example.__name__}_torch_twin")
+    twin.__file__ = example.__file__
+    exec(compile(source, example.__file__, "exec"), twin.__dict__)  # noqa: S102  (the example's own source)
+    return twin
 
 
 # ---- the configurations --------------------------------------------------------------------------
@@ -207,7 +115,8 @@ class Config:
     name: str
     title: str
     batch: int
-    make_ember_model: Callable[[], object]  # builds the ember.examples model
+    example: str  # the ember.examples module defining the model
+    model: str  # the model class's name in it
     model_args: tuple  # constructor arguments, the same for the PyTorch twin
     make_optimizer: Callable  # (fw, params) -> optimizer, fw being ember or torch
     make_batch: Callable  # numpy Generator -> (inputs, targets) as NumPy arrays
@@ -231,8 +140,6 @@ def _next_token(fw, out, y):
 
 
 def configurations() -> dict[str, Config]:
-    from ember.examples import char_lstm, lenet, mlp_fashion, resnet_small, transformer_lm
-
     def lstm_batch(rng):  # (T, B) ids and the next rows flattened, as ember.text.get_batch gives them
         ids = rng.integers(0, VOCAB, (65, 32))
         return ids[:-1], ids[1:].reshape(-1)
@@ -242,19 +149,19 @@ def configurations() -> dict[str, Config]:
         return chunk[:, :-1], chunk[:, 1:]
 
     return {c.name: c for c in [
-        Config("mlp", "MLP 784-512-512-10", 64, mlp_fashion.NeuralNetwork, (),
+        Config("mlp", "MLP 784-512-512-10", 64, "mlp_fashion", "NeuralNetwork", (),
                lambda fw, p: fw.optim.SGD(p, lr=0.05, momentum=0.9), _images((64, 1, 28, 28)),
                _classify),
-        Config("lenet", "LeNet-5", 64, lenet.LeNet5, (),
+        Config("lenet", "LeNet-5", 64, "lenet", "LeNet5", (),
                lambda fw, p: fw.optim.Adam(p, lr=2e-3), _images((64, 1, 32, 32)),
                lambda fw, out, y: fw.nn.functional.nll_loss(out, y)),
-        Config("resnet", "ResNet-small", 128, resnet_small.ResNetSmall, (),
+        Config("resnet", "ResNet-small", 128, "resnet_small", "ResNetSmall", (),
                lambda fw, p: fw.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True),
                _images((128, 1, 28, 28)), _classify),
-        Config("lstm", "char-LSTM T=64 H=256", 32, char_lstm.CharLSTM, (VOCAB, 64, 256, 2, 0.0),
+        Config("lstm", "char-LSTM T=64 H=256", 32, "char_lstm", "CharLSTM", (VOCAB, 64, 256, 2, 0.0),
                lambda fw, p: fw.optim.Adam(p, lr=3e-3), lstm_batch,
                _next_token, clip=1.0),
-        Config("gpt", "TinyGPT ctx=64 d=128", 32, transformer_lm.TinyGPT, (VOCAB, 64, 128, 4, 4, 0.0),
+        Config("gpt", "TinyGPT ctx=64 d=128", 32, "transformer_lm", "TinyGPT", (VOCAB, 64, 128, 4, 4, 0.0),
                lambda fw, p: fw.optim.AdamW(p, lr=2e-3, weight_decay=0.1, betas=(0.9, 0.95)), gpt_batch,
                _next_token, clip=1.0),
     ]}
@@ -293,14 +200,17 @@ def build_runners(config: Config, device: str, torch, seed: int = 0) -> list[Run
     import numpy as np
 
     ember.manual_seed(seed)
-    model = config.make_ember_model(*config.model_args).to(device)
+    example = importlib.import_module(f"ember.examples.{config.example}")
+    model = getattr(example, config.model)(*config.model_args).to(device)
     model.train()
     x, y = config.make_batch(np.random.default_rng(seed))
     runners = [Runner("ember", ember, model, config.make_optimizer(ember, model.parameters()),
                       ember.tensor(x).to(device), ember.tensor(y).to(device), config,
                       ember.cuda.synchronize if device == "cuda" else (lambda: None))]
     if torch is not None:
-        twin = torch_models(torch)[config.name](*config.model_args)
+        twin = getattr(torch_twin(example), config.model)(*config.model_args)
+        if not isinstance(twin, torch.nn.Module):
+            raise RuntimeError(f"{config.example}.{config.model} did not build from PyTorch's nn")
         state = {k: torch.from_numpy(np.array(v.detach().cpu().numpy())) for k, v in model.state_dict().items()}
         twin.load_state_dict(state, strict=True)  # the same parameters, names and shapes, or an error
         twin.to(device).train()
