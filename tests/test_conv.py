@@ -94,50 +94,31 @@ def assert_bounded(actual, expected, abs_sum, k, dtype):
     assert np.all(err <= bound), f"max error {err.max():.3e}, worst ratio {(err / bound).max():.2f}"
 
 
+def run_conv_kernel(kernels, name, inputs, out_shape, stride, padding, dilation, groups, dtype):
+    """``kernels.C.<name>(*inputs, out, *stride, *padding, *dilation, groups)`` (a None input
+    stays None) into an output pre-filled with NaN, so that an element it never writes shows."""
+    out = kernels.asarray(np.full(out_shape, np.nan, dtype))
+    getattr(kernels.C, name)(*(None if a is None else kernels.asarray(a, dtype) for a in inputs), out,
+                             *stride, *padding, *dilation, groups)
+    return kernels.numpy(out)
+
+
 def run_forward(kernels, x, w, b, stride, padding, dilation, groups, dtype):
     n, _, h, wd = x.shape
     oh = out_size(h, w.shape[2], stride[0], padding[0], dilation[0])
     ow = out_size(wd, w.shape[3], stride[1], padding[1], dilation[1])
-    out = kernels.asarray(np.full((n, w.shape[0], oh, ow), np.nan, dtype))
-    kernels.C.conv2d_forward(
-        kernels.asarray(x, dtype),
-        kernels.asarray(w, dtype),
-        None if b is None else kernels.asarray(b, dtype),
-        out,
-        *stride,
-        *padding,
-        *dilation,
-        groups,
-    )
-    return kernels.numpy(out)
+    return run_conv_kernel(kernels, "conv2d_forward", (x, w, b), (n, w.shape[0], oh, ow),
+                           stride, padding, dilation, groups, dtype)
 
 
 def run_backward_input(kernels, gy, w, x_shape, stride, padding, dilation, groups, dtype):
-    gx = kernels.asarray(np.full(x_shape, np.nan, dtype))
-    kernels.C.conv2d_backward_input(
-        kernels.asarray(gy, dtype),
-        kernels.asarray(w, dtype),
-        gx,
-        *stride,
-        *padding,
-        *dilation,
-        groups,
-    )
-    return kernels.numpy(gx)
+    return run_conv_kernel(kernels, "conv2d_backward_input", (gy, w), x_shape, stride, padding, dilation, groups,
+                           dtype)
 
 
 def run_backward_weight(kernels, x, gy, w_shape, stride, padding, dilation, groups, dtype):
-    gw = kernels.asarray(np.full(w_shape, np.nan, dtype))
-    kernels.C.conv2d_backward_weight(
-        kernels.asarray(x, dtype),
-        kernels.asarray(gy, dtype),
-        gw,
-        *stride,
-        *padding,
-        *dilation,
-        groups,
-    )
-    return kernels.numpy(gw)
+    return run_conv_kernel(kernels, "conv2d_backward_weight", (x, gy), w_shape, stride, padding, dilation, groups,
+                           dtype)
 
 
 def run_bias_backward(kernels, gy, dtype):
@@ -348,203 +329,27 @@ def test_rejects_bad_arguments(kernels):
         with pytest.raises(exc, match=match):
             fn(*args)
 
-    raises(
-        ValueError,
-        "'out' must have shape",
-        C.conv2d_forward,
-        x,
-        w,
-        b,
-        arr((2, 6, 5, 5)),
-        1,
-        1,
-        0,
-        0,
-        1,
-        1,
-        2,
-    )
+    raises(ValueError, "'out' must have shape", C.conv2d_forward, x, w, b, arr((2, 6, 5, 5)), 1, 1, 0, 0, 1, 1, 2)
     raises(ValueError, "'x' must have 4 dimensions", C.conv2d_forward, arr((4, 6, 6)), w, b, out)
-    raises(
-        TypeError,
-        "'weight' must have the same dtype",
-        C.conv2d_forward,
-        x,
-        arr((6, 2, 3, 3), np.float64),
-        b,
-        out,
-    )
-    raises(
-        TypeError,
-        "'x' must be float32 or float64",
-        C.conv2d_forward,
-        arr((2, 4, 6, 6), np.int32),
-        w,
-        b,
-        out,
-    )
-    raises(
-        ValueError,
-        "'bias' must have shape",
-        C.conv2d_forward,
-        x,
-        w,
-        arr(5),
-        out,
-        1,
-        1,
-        0,
-        0,
-        1,
-        1,
-        2,
-    )
+    raises(TypeError, "'weight' must have the same dtype", C.conv2d_forward, x, arr((6, 2, 3, 3), np.float64), b, out)
+    raises(TypeError, "'x' must be float32 or float64", C.conv2d_forward, arr((2, 4, 6, 6), np.int32), w, b, out)
+    raises(ValueError, "'bias' must have shape", C.conv2d_forward, x, w, arr(5), out, 1, 1, 0, 0, 1, 1, 2)
     raises(ValueError, "divisible by groups=3", C.conv2d_forward, x, w, b, out, 1, 1, 0, 0, 1, 1, 3)
-    raises(
-        ValueError,
-        "'weight' must have C/groups = 4",
-        C.conv2d_forward,
-        x,
-        w,
-        b,
-        out,
-        1,
-        1,
-        0,
-        0,
-        1,
-        1,
-        1,
-    )
-    raises(
-        ValueError,
-        "'stride_h' and 'stride_w' must be positive",
-        C.conv2d_forward,
-        x,
-        w,
-        b,
-        out,
-        0,
-        1,
-        0,
-        0,
-        1,
-        1,
-        2,
-    )
-    raises(
-        ValueError,
-        "'pad_h' and 'pad_w' must be non-negative",
-        C.conv2d_forward,
-        x,
-        w,
-        b,
-        out,
-        1,
-        1,
-        -1,
-        0,
-        1,
-        1,
-        2,
-    )
-    raises(
-        ValueError,
-        "'dil_h' and 'dil_w' must be positive",
-        C.conv2d_forward,
-        x,
-        w,
-        b,
-        out,
-        1,
-        1,
-        0,
-        0,
-        1,
-        0,
-        2,
-    )
-    raises(
-        ValueError, "'groups' must be positive", C.conv2d_forward, x, w, b, out, 1, 1, 0, 0, 1, 1, 0
-    )
-    raises(
-        ValueError,
-        "positive kernel size",
-        C.conv2d_forward,
-        x,
-        arr((6, 2, 0, 3)),
-        b,
-        out,
-        1,
-        1,
-        0,
-        0,
-        1,
-        1,
-        2,
-    )
-    raises(
-        ValueError,
-        "smaller, with padding, than the dilated kernel",
-        C.conv2d_forward,
-        x,
-        w,
-        b,
-        out,
-        1,
-        1,
-        0,
-        0,
-        3,
-        3,
-        2,
-    )
-    raises(
-        ValueError,
-        "'x' must be C-contiguous",
-        C.conv2d_forward,
-        arr((2, 4, 6, 12))[..., ::2],
-        w,
-        b,
-        out,
-        1,
-        1,
-        0,
-        0,
-        1,
-        1,
-        2,
-    )
-    raises(
-        ValueError,
-        "'grad_out' must have shape \\(2, 6, OH, OW\\) with 1 <= OH <= 4",
-        C.conv2d_backward_input,
-        arr((2, 6, 5, 4)),
-        w,
-        x,
-        1,
-        1,
-        0,
-        0,
-        1,
-        1,
-        2,
-    )
-    raises(
-        ValueError,
-        "'grad_out' must have shape",
-        C.conv2d_backward_weight,
-        x,
-        arr((2, 6, 3, 4)),
-        w,
-        1,
-        1,
-        0,
-        0,
-        1,
-        1,
-        2,
-    )
+    raises(ValueError, "'weight' must have C/groups = 4", C.conv2d_forward, x, w, b, out, 1, 1, 0, 0, 1, 1, 1)
+    raises(ValueError, "'stride_h' and 'stride_w' must be positive",
+           C.conv2d_forward, x, w, b, out, 0, 1, 0, 0, 1, 1, 2)
+    raises(ValueError, "'pad_h' and 'pad_w' must be non-negative", C.conv2d_forward, x, w, b, out, 1, 1, -1, 0, 1, 1, 2)
+    raises(ValueError, "'dil_h' and 'dil_w' must be positive", C.conv2d_forward, x, w, b, out, 1, 1, 0, 0, 1, 0, 2)
+    raises(ValueError, "'groups' must be positive", C.conv2d_forward, x, w, b, out, 1, 1, 0, 0, 1, 1, 0)
+    raises(ValueError, "positive kernel size", C.conv2d_forward, x, arr((6, 2, 0, 3)), b, out, 1, 1, 0, 0, 1, 1, 2)
+    raises(ValueError, "smaller, with padding, than the dilated kernel",
+           C.conv2d_forward, x, w, b, out, 1, 1, 0, 0, 3, 3, 2)
+    raises(ValueError, "'x' must be C-contiguous",
+           C.conv2d_forward, arr((2, 4, 6, 12))[..., ::2], w, b, out, 1, 1, 0, 0, 1, 1, 2)
+    raises(ValueError, "'grad_out' must have shape \\(2, 6, OH, OW\\) with 1 <= OH <= 4",
+           C.conv2d_backward_input, arr((2, 6, 5, 4)), w, x, 1, 1, 0, 0, 1, 1, 2)
+    raises(ValueError, "'grad_out' must have shape",
+           C.conv2d_backward_weight, x, arr((2, 6, 3, 4)), w, 1, 1, 0, 0, 1, 1, 2)
     raises(ValueError, "'grad_bias' must have shape \\(6,\\)", C.conv2d_backward_bias, out, arr(4))
     raises(ValueError, "'grad_out' must have 4 dimensions", C.conv2d_backward_bias, arr((2, 6)), b)
     if kernels.name == "cpu":

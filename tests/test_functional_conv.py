@@ -12,16 +12,7 @@ import ember
 import numpy as np
 import pytest
 from ember.autograd import gradcheck, gradgradcheck
-from ember.ops.conv import (
-    bilinear,
-    conv1d,
-    conv2d,
-    conv_transpose1d,
-    conv_transpose2d,
-    fold,
-    linear,
-    unfold,
-)
+from ember.ops.conv import bilinear, conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, linear, unfold
 from helpers import host, tensor
 
 

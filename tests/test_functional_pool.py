@@ -14,23 +14,9 @@ import ember
 import numpy as np
 import pytest
 from ember.autograd import gradcheck
-from ember.ops.pool import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    interpolate,
-    max_pool1d,
-    max_pool2d,
-    max_unpool1d,
-    max_unpool2d,
-    pixel_shuffle,
-    pixel_unshuffle,
-    upsample,
-    upsample_bilinear,
-)
+from ember.ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
+                            avg_pool1d, avg_pool2d, interpolate, max_pool1d, max_pool2d, max_unpool1d, max_unpool2d,
+                            pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear)
 from helpers import host, tensor
 
 

@@ -11,15 +11,8 @@ import ember
 import numpy as np
 import pytest
 from ember.autograd import gradcheck, gradgradcheck
-from ember.ops.softmax import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    log_softmax,
-    nll_loss,
-    softmax,
-    softmin,
-)
+from ember.ops.softmax import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, log_softmax,
+                               nll_loss, softmax, softmin)
 from ember.ops.table import log_softmax_ref as ref_log_softmax
 from helpers import host, labels, tensor
 
