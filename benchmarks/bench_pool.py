@@ -81,36 +81,12 @@ def cases(device: str) -> list[Case]:
     name = f"2x2/2 on {n}x{c}x{h}x{w}"
     big, little = 4.0 * x.size, 4.0 * out.size
     return [
-        Case(
-            "pool",
-            f"max_pool2d forward {name}",
-            lambda: C.max_pool2d_forward(x, out, idx, 2, 2, 2, 2),
-            refs["max fwd"],
-            flops=3 * out.size,
-            bytes=big + little + 8.0 * idx.size,
-        ),
-        Case(
-            "pool",
-            f"max_pool2d backward {name}",
-            lambda: C.max_pool2d_backward(g, idx, gx),
-            refs["max bwd"],
-            flops=g.size,
-            bytes=big + little + 8.0 * idx.size,
-        ),
-        Case(
-            "pool",
-            f"avg_pool2d forward {name}",
-            lambda: C.avg_pool2d_forward(x, out, 2, 2, 2, 2),
-            refs["avg fwd"],
-            flops=x.size,
-            bytes=big + little,
-        ),
-        Case(
-            "pool",
-            f"avg_pool2d backward {name}",
-            lambda: C.avg_pool2d_backward(g, gx, 2, 2, 2, 2),
-            refs["avg bwd"],
-            flops=x.size,
-            bytes=big + little,
-        ),
+        Case("pool", f"max_pool2d forward {name}", lambda: C.max_pool2d_forward(x, out, idx, 2, 2, 2, 2),
+             refs["max fwd"], flops=3 * out.size, bytes=big + little + 8.0 * idx.size),
+        Case("pool", f"max_pool2d backward {name}", lambda: C.max_pool2d_backward(g, idx, gx),
+             refs["max bwd"], flops=g.size, bytes=big + little + 8.0 * idx.size),
+        Case("pool", f"avg_pool2d forward {name}", lambda: C.avg_pool2d_forward(x, out, 2, 2, 2, 2),
+             refs["avg fwd"], flops=x.size, bytes=big + little),
+        Case("pool", f"avg_pool2d backward {name}", lambda: C.avg_pool2d_backward(g, gx, 2, 2, 2, 2),
+             refs["avg bwd"], flops=x.size, bytes=big + little),
     ]

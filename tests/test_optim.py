@@ -1,11 +1,12 @@
 """Fused optimizer steps against NumPy float64 re-implementations of PyTorch's documented update
-rules (torch.optim.SGD, Adam/AdamW, RMSprop, Adagrad), over 5 steps for every option
-combination."""
+rules (torch.optim.SGD, Adam/AdamW, RMSprop, Adagrad; tests/optim_refs.py, shared with the
+ember.optim tests), over 5 steps for every option combination."""
 import itertools
 
 import numpy as np
 import pytest
 from kernel_checks import DTYPES, assert_close
+from optim_refs import adagrad_ref, adam_ref, rmsprop_ref, run_reference, sgd_ref
 
 STEPS = 5
 SHAPES = [(7,), (73, 74), (0,), (3, 1, 5)]
@@ -15,75 +16,11 @@ def gradients(rng, shape, dtype):
     return [rng.standard_normal(shape).astype(dtype) for _ in range(STEPS)]
 
 
-# ---- float64 references (one parameter, all steps) ----------------------------------------------
-def sgd_ref(p, grads, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    buf = None
-    for g in grads:
-        g = -g if maximize else g
-        if weight_decay != 0:
-            g = g + weight_decay * p
-        if momentum != 0:
-            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
-            g = g + momentum * buf if nesterov else buf
-        p = p - lr * g
-    return p, buf
-
-
-def adam_ref(p, grads, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled):
-    m, v, vmax = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
-    for step, g in enumerate(grads, start=1):
-        g = -g if maximize else g
-        if weight_decay != 0:
-            if decoupled:
-                p = p * (1 - lr * weight_decay)
-            else:
-                g = g + weight_decay * p
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        bc1, bc2 = 1 - beta1**step, 1 - beta2**step
-        if amsgrad:
-            vmax = np.maximum(vmax, v)
-            denom = np.sqrt(vmax) / np.sqrt(bc2) + eps
-        else:
-            denom = np.sqrt(v) / np.sqrt(bc2) + eps
-        p = p - lr / bc1 * m / denom
-    return p, m, v, vmax
-
-
-def rmsprop_ref(p, grads, lr, alpha, eps, weight_decay, momentum, centered, maximize):
-    sq, ga, buf = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
-    for g in grads:
-        g = -g if maximize else g
-        if weight_decay != 0:
-            g = g + weight_decay * p
-        sq = alpha * sq + (1 - alpha) * g * g
-        if centered:
-            ga = alpha * ga + (1 - alpha) * g
-            avg = np.sqrt(sq - ga * ga) + eps
-        else:
-            avg = np.sqrt(sq) + eps
-        if momentum > 0:
-            buf = momentum * buf + g / avg
-            p = p - lr * buf
-        else:
-            p = p - lr * g / avg
-    return p, sq
-
-
-def adagrad_ref(p, grads, lr, lr_decay, weight_decay, eps, initial, maximize):
-    s = np.full_like(p, initial)
-    for step, g in enumerate(grads, start=1):
-        g = -g if maximize else g
-        if weight_decay != 0:
-            g = g + weight_decay * p
-        clr = lr / (1 + (step - 1) * lr_decay)
-        s = s + g * g
-        p = p - clr * g / (np.sqrt(s) + eps)
-    return p, s
-
-
-def f64(a):
-    return a.astype(np.float64)
+def reference(ref, p0, grads, **options):
+    """The float64 reference's parameter after all the steps, and its running state."""
+    state = {}
+    p = run_reference(ref, options, p0.astype(np.float64), [g.astype(np.float64) for g in grads], state)[-1]
+    return p, state
 
 
 # ---- tests ---------------------------------------------------------------------------------------
@@ -101,11 +38,11 @@ def test_sgd(kernels, rng, dtype, shape):
         for i, g in enumerate(grads):
             kernels.C.sgd_step(p, kernels.asarray(g), buf, 0.05, momentum, dampening, wd, nesterov,
                                maximize, i == 0)
-        rp, rbuf = sgd_ref(f64(p0), [f64(g) for g in grads], 0.05, momentum, dampening, wd,
-                           nesterov, maximize)
+        rp, st = reference(sgd_ref, p0, grads, lr=0.05, momentum=momentum, dampening=dampening,
+                           weight_decay=wd, nesterov=nesterov, maximize=maximize)
         assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
         if momentum:
-            assert_close(kernels.numpy(buf), rbuf, dtype, k=STEPS, scale=1)
+            assert_close(kernels.numpy(buf), st["b"], dtype, k=STEPS, scale=1)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -121,13 +58,11 @@ def test_adam(kernels, rng, dtype, shape):
         for step, g in enumerate(grads, start=1):
             kernels.C.adam_step(p, kernels.asarray(g), m, v, vmax, step, 1e-2, 0.9, 0.999, 1e-8, wd,
                                 amsgrad, maximize, decoupled)
-        rp, rm, rv, rvmax = adam_ref(f64(p0), [f64(g) for g in grads], 1e-2, 0.9, 0.999, 1e-8, wd,
-                                     amsgrad, maximize, decoupled)
+        rp, st = reference(adam_ref, p0, grads, lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd,
+                           amsgrad=amsgrad, maximize=maximize, decoupled=decoupled)
         assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
-        assert_close(kernels.numpy(m), rm, dtype, k=STEPS, scale=1)
-        assert_close(kernels.numpy(v), rv, dtype, k=STEPS, scale=1)
-        if amsgrad:
-            assert_close(kernels.numpy(vmax), rvmax, dtype, k=STEPS, scale=1)
+        for got, key in [(m, "m"), (v, "v")] + ([(vmax, "vmax")] if amsgrad else []):
+            assert_close(kernels.numpy(got), st[key], dtype, k=STEPS, scale=1)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -144,10 +79,10 @@ def test_rmsprop(kernels, rng, dtype, shape):
         for g in grads:
             kernels.C.rmsprop_step(p, kernels.asarray(g), sq, ga, buf, 1e-2, 0.99, 1e-8, wd,
                                    momentum, centered, maximize)
-        rp, rsq = rmsprop_ref(f64(p0), [f64(g) for g in grads], 1e-2, 0.99, 1e-8, wd, momentum,
-                              centered, maximize)
+        rp, st = reference(rmsprop_ref, p0, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=wd,
+                           momentum=momentum, centered=centered, maximize=maximize)
         assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
-        assert_close(kernels.numpy(sq), rsq, dtype, k=STEPS, scale=1)
+        assert_close(kernels.numpy(sq), st["v"], dtype, k=STEPS, scale=1)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -161,10 +96,10 @@ def test_adagrad(kernels, rng, dtype, shape):
         for step, g in enumerate(grads, start=1):
             kernels.C.adagrad_step(p, kernels.asarray(g), s, step, 0.1, lr_decay, wd, 1e-10,
                                    maximize)
-        rp, rs = adagrad_ref(f64(p0), [f64(g) for g in grads], 0.1, lr_decay, wd, 1e-10, 0.1,
-                             maximize)
+        rp, st = reference(adagrad_ref, p0, grads, lr=0.1, lr_decay=lr_decay, weight_decay=wd, eps=1e-10,
+                           initial_accumulator_value=0.1, maximize=maximize)
         assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
-        assert_close(kernels.numpy(s), rs, dtype, k=STEPS, scale=1)
+        assert_close(kernels.numpy(s), st["s"], dtype, k=STEPS, scale=1)
 
 
 def test_zero_weight_decay_keeps_infinite_parameters(kernels):

@@ -1,8 +1,8 @@
 """ember.optim against NumPy float64 re-implementations of PyTorch's documented update rules.
 
-Each reference below is the algorithm box of the corresponding torch.optim class written plainly;
-every optimizer runs 5 steps on random parameters with random gradients, for each option that
-changes the math, and must follow the reference step by step."""
+Each reference (tests/optim_refs.py) is the algorithm box of the corresponding torch.optim class
+written plainly; every optimizer runs 5 steps on random parameters with random gradients, for
+each option that changes the math, and must follow the reference step by step."""
 import copy
 
 import ember
@@ -10,95 +10,10 @@ import numpy as np
 import pytest
 from ember import optim
 from ember.nn.parameter import Parameter
+from optim_refs import adadelta_ref, adagrad_ref, adam_ref, adamax_ref, nadam_ref, rmsprop_ref, run_reference, sgd_ref
 
 SHAPES = [(7,), (1,), (3, 1, 5), (0, 4)]
 STEPS = 5
-
-
-# ---- float64 references (one step of each rule; state in a dict) ----------------------------------
-def sgd_ref(p, g, st, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-            maximize=False):
-    g = (-g if maximize else g) + weight_decay * p
-    if momentum != 0:
-        st["b"] = g if "b" not in st else momentum * st["b"] + (1 - dampening) * g
-        g = g + momentum * st["b"] if nesterov else st["b"]
-    return p - lr * g
-
-
-def adam_ref(p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-             maximize=False, decoupled=False):
-    b1, b2 = betas
-    t = st["t"] = st.get("t", 0) + 1
-    g = -g if maximize else g
-    if decoupled:
-        p = p * (1 - lr * weight_decay)
-    else:
-        g = g + weight_decay * p
-    m = st["m"] = b1 * st.get("m", 0.0) + (1 - b1) * g
-    v = st["v"] = b2 * st.get("v", 0.0) + (1 - b2) * g * g
-    if amsgrad:
-        v = st["vmax"] = np.maximum(st.get("vmax", 0.0), v)
-    m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
-    return p - lr * m_hat / (np.sqrt(v_hat) + eps)
-
-
-def rmsprop_ref(p, g, st, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                centered=False, maximize=False):
-    g = (-g if maximize else g) + weight_decay * p
-    v = st["v"] = alpha * st.get("v", 0.0) + (1 - alpha) * g * g
-    if centered:
-        a = st["a"] = alpha * st.get("a", 0.0) + (1 - alpha) * g
-        v = v - a * a
-    if momentum > 0:
-        b = st["b"] = momentum * st.get("b", 0.0) + g / (np.sqrt(v) + eps)
-        return p - lr * b
-    return p - lr * g / (np.sqrt(v) + eps)
-
-
-def adagrad_ref(p, g, st, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
-                eps=1e-10, maximize=False):
-    t = st["t"] = st.get("t", 0) + 1
-    g = (-g if maximize else g) + weight_decay * p
-    s = st["s"] = st.get("s", initial_accumulator_value) + g * g
-    return p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s) + eps)
-
-
-def adadelta_ref(p, g, st, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
-    g = (-g if maximize else g) + weight_decay * p
-    v = st["v"] = rho * st.get("v", 0.0) + (1 - rho) * g * g
-    delta = np.sqrt(st.get("u", 0.0) + eps) / np.sqrt(v + eps) * g
-    st["u"] = rho * st.get("u", 0.0) + (1 - rho) * delta * delta
-    return p - lr * delta
-
-
-def adamax_ref(p, g, st, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False):
-    b1, b2 = betas
-    t = st["t"] = st.get("t", 0) + 1
-    g = (-g if maximize else g) + weight_decay * p
-    m = st["m"] = b1 * st.get("m", 0.0) + (1 - b1) * g
-    u = st["u"] = np.maximum(b2 * st.get("u", 0.0), np.abs(g) + eps)
-    return p - lr / (1 - b1 ** t) * m / u
-
-
-def nadam_ref(p, g, st, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-              momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False):
-    b1, b2 = betas
-    t = st["t"] = st.get("t", 0) + 1
-    g = -g if maximize else g
-    if decoupled_weight_decay:
-        p = p * (1 - lr * weight_decay)
-    else:
-        g = g + weight_decay * p
-    mu = b1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
-    mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
-    # PyTorch keeps the running product of the mu's in a float32 scalar tensor
-    prod = st["prod"] = np.float32(st.get("prod", np.float32(1.0))) * np.float32(mu)
-    prod = float(prod)
-    m = st["m"] = b1 * st.get("m", 0.0) + (1 - b1) * g
-    v = st["v"] = b2 * st.get("v", 0.0) + (1 - b2) * g * g
-    denom = np.sqrt(v / (1 - b2 ** t)) + eps
-    return (p - lr * (1 - mu) / (1 - prod) * g / denom
-            - lr * mu_next / (1 - prod * mu_next) * m / denom)
 
 
 CASES = [
@@ -150,14 +65,6 @@ def run_optimizer(cls, kwargs, p0, grads, device="cpu", dtype=ember.float64):
         opt.step()
         out.append(p.detach().cpu().numpy().astype(np.float64))
     return p, opt, out
-
-
-def run_reference(ref, kwargs, p0, grads):
-    p, st, out = p0.copy(), {}, []
-    for g in grads:
-        p = ref(p, g, st, **kwargs)
-        out.append(p)
-    return out
 
 
 def random_problem(rng, shape, steps=STEPS):
@@ -506,19 +413,24 @@ def rosenbrock(x):
     return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
 
 
-def test_lbfgs_strong_wolfe_reaches_the_rosenbrock_minimum():
-    x = Parameter(ember.tensor([-1.5, 2.0], dtype=ember.float64))
-    opt = optim.LBFGS([x], lr=1, max_iter=200, history_size=10, line_search_fn="strong_wolfe",
-                      tolerance_grad=1e-10, tolerance_change=1e-14)
-
+def rosenbrock_closure(opt, x, calls=None):
+    """LBFGS's closure for the Rosenbrock loss at ``x``; appends to ``calls`` once per evaluation."""
     def closure():
+        if calls is not None:
+            calls.append(1)
         opt.zero_grad()
         loss = rosenbrock(x)
         loss.backward()
         return loss
+    return closure
 
+
+def test_lbfgs_strong_wolfe_reaches_the_rosenbrock_minimum():
+    x = Parameter(ember.tensor([-1.5, 2.0], dtype=ember.float64))
+    opt = optim.LBFGS([x], lr=1, max_iter=200, history_size=10, line_search_fn="strong_wolfe",
+                      tolerance_grad=1e-10, tolerance_change=1e-14)
     for _ in range(3):
-        opt.step(closure)
+        opt.step(rosenbrock_closure(opt, x))
     np.testing.assert_allclose(x.detach().numpy(), [1.0, 1.0], atol=1e-6)
     assert float(rosenbrock(x.detach())) < 1e-12
     assert opt.state[x]["func_evals"] <= 3 * opt.param_groups[0]["max_eval"]
@@ -528,28 +440,12 @@ def test_lbfgs_respects_max_eval_and_returns_early_at_a_minimum():
     x = Parameter(ember.tensor([-1.5, 2.0], dtype=ember.float64))
     opt = optim.LBFGS([x], max_iter=100, max_eval=7)
     evals = []
-
-    def closure():
-        evals.append(1)
-        opt.zero_grad()
-        loss = rosenbrock(x)
-        loss.backward()
-        return loss
-
-    opt.step(closure)
+    opt.step(rosenbrock_closure(opt, x, evals))
     assert len(evals) == opt.state[x]["func_evals"] <= 7
     at_min = Parameter(ember.tensor([1.0, 1.0], dtype=ember.float64))
     opt = optim.LBFGS([at_min])
     evals.clear()
-
-    def closure_min():
-        evals.append(1)
-        opt.zero_grad()
-        loss = rosenbrock(at_min)
-        loss.backward()
-        return loss
-
-    opt.step(closure_min)
+    opt.step(rosenbrock_closure(opt, at_min, evals))
     assert len(evals) == 1  # max|g| <= tolerance_grad at once
 
 
@@ -558,21 +454,13 @@ def test_lbfgs_state_dict_round_trip():
         x = Parameter(ember.tensor([-1.2, 1.0], dtype=ember.float64))
         return x, optim.LBFGS([x], max_iter=5, history_size=3, line_search_fn="strong_wolfe")
 
-    def closure_for(x, opt):
-        def closure():
-            opt.zero_grad()
-            loss = rosenbrock(x)
-            loss.backward()
-            return loss
-        return closure
-
     x, opt = make()
-    opt.step(closure_for(x, opt))
+    opt.step(rosenbrock_closure(opt, x))
     y, opt2 = make()
     y._data[...] = x._data
     opt2.load_state_dict(copy.deepcopy(opt.state_dict()))
-    opt.step(closure_for(x, opt))
-    opt2.step(closure_for(y, opt2))
+    opt.step(rosenbrock_closure(opt, x))
+    opt2.step(rosenbrock_closure(opt2, y))
     np.testing.assert_array_equal(x.detach().numpy(), y.detach().numpy())
 
 

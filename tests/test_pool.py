@@ -585,196 +585,39 @@ def test_rejects_bad_arguments(kernels):
         with pytest.raises(exc, match=match):
             fn(*args)
 
-    raises(
-        ValueError,
-        "'out' must have spatial size \\(2, 2\\), or \\(2, 2\\) with ceil_mode",
-        C.max_pool2d_forward,
-        x,
-        arr((2, 3, 3, 3)),
-        arr((2, 3, 3, 3), np.int64),
-        2,
-        2,
-        2,
-        2,
-    )
-    raises(
-        TypeError,
-        "'indices' must be int64",
-        C.max_pool2d_forward,
-        x,
-        out,
-        arr((2, 3, 2, 2), np.int32),
-        2,
-        2,
-        2,
-        2,
-    )
-    raises(
-        ValueError,
-        "'indices' must have shape",
-        C.max_pool2d_forward,
-        x,
-        out,
-        arr((2, 3, 2, 1), np.int64),
-        2,
-        2,
-        2,
-        2,
-    )
-    raises(
-        TypeError,
-        "'out' must have the same dtype",
-        C.max_pool2d_forward,
-        x,
-        arr((2, 3, 2, 2), np.float64),
-        idx,
-        2,
-        2,
-        2,
-        2,
-    )
-    raises(
-        ValueError,
-        "'x' must have 4 dimensions",
-        C.max_pool2d_forward,
-        arr((3, 4, 4)),
-        out,
-        idx,
-        2,
-        2,
-        2,
-        2,
-    )
-    raises(
-        ValueError,
-        "'out' must have the batch and channel sizes",
-        C.max_pool2d_forward,
-        x,
-        arr((2, 2, 2, 2)),
-        arr((2, 2, 2, 2), np.int64),
-        2,
-        2,
-        2,
-        2,
-    )
-    raises(
-        ValueError, "'kh' and 'kw' must be positive", C.max_pool2d_forward, x, out, idx, 0, 2, 2, 2
-    )
-    raises(
-        ValueError, "'sh' and 'sw' must be positive", C.max_pool2d_forward, x, out, idx, 2, 2, 0, 2
-    )
-    raises(
-        ValueError,
-        "'dh' and 'dw' must be positive",
-        C.max_pool2d_forward,
-        x,
-        out,
-        idx,
-        2,
-        2,
-        2,
-        2,
-        0,
-        0,
-        0,
-        1,
-    )
+    raises(ValueError, "'out' must have spatial size \\(2, 2\\), or \\(2, 2\\) with ceil_mode",
+           C.max_pool2d_forward, x, arr((2, 3, 3, 3)), arr((2, 3, 3, 3), np.int64), 2, 2, 2, 2)
+    raises(TypeError, "'indices' must be int64", C.max_pool2d_forward, x, out, arr((2, 3, 2, 2), np.int32), 2, 2, 2, 2)
+    raises(ValueError, "'indices' must have shape",
+           C.max_pool2d_forward, x, out, arr((2, 3, 2, 1), np.int64), 2, 2, 2, 2)
+    raises(TypeError, "'out' must have the same dtype",
+           C.max_pool2d_forward, x, arr((2, 3, 2, 2), np.float64), idx, 2, 2, 2, 2)
+    raises(ValueError, "'x' must have 4 dimensions", C.max_pool2d_forward, arr((3, 4, 4)), out, idx, 2, 2, 2, 2)
+    raises(ValueError, "'out' must have the batch and channel sizes",
+           C.max_pool2d_forward, x, arr((2, 2, 2, 2)), arr((2, 2, 2, 2), np.int64), 2, 2, 2, 2)
+    raises(ValueError, "'kh' and 'kw' must be positive", C.max_pool2d_forward, x, out, idx, 0, 2, 2, 2)
+    raises(ValueError, "'sh' and 'sw' must be positive", C.max_pool2d_forward, x, out, idx, 2, 2, 0, 2)
+    raises(ValueError, "'dh' and 'dw' must be positive", C.max_pool2d_forward, x, out, idx, 2, 2, 2, 2, 0, 0, 0, 1)
     raises(ValueError, "at most half of the", C.max_pool2d_forward, x, out, idx, 2, 2, 2, 2, 2, 0)
-    raises(
-        ValueError,
-        "a window lies entirely in the padding",
-        C.max_pool2d_forward,
-        arr((2, 3, 1, 4)),
-        arr((2, 3, 1, 2)),
-        arr((2, 3, 1, 2), np.int64),
-        2,
-        2,
-        2,
-        2,
-        2,
-        0,
-        3,
-        1,
-    )
-    raises(
-        ValueError,
-        "'indices' holds positions outside \\[0, H\\*W\\) = \\[0, 16\\)",
-        C.max_pool2d_backward,
-        out,
-        arr((2, 3, 2, 2), np.int64, 16),
-        x,
-    )
-    raises(
-        ValueError,
-        "'indices' holds positions outside",
-        C.max_pool2d_backward,
-        out,
-        arr((2, 3, 2, 2), np.int64, -1),
-        x,
-    )
-    raises(
-        ValueError,
-        "'indices' holds positions outside \\[0, OH\\*OW\\)",
-        C.max_unpool2d_forward,
-        out,
-        arr((2, 3, 2, 2), np.int64, 16),
-        x,
-    )
-    raises(
-        ValueError,
-        "'indices' holds positions outside",
-        C.max_unpool2d_backward,
-        x,
-        arr((2, 3, 2, 2), np.int64, 99),
-        out,
-    )
-    raises(
-        ValueError,
-        "'divisor_override' must be >= 0",
-        C.avg_pool2d_forward,
-        x,
-        out,
-        2,
-        2,
-        2,
-        2,
-        0,
-        0,
-        True,
-        -1,
-    )
-    raises(
-        ValueError,
-        "'grad_out' must have spatial size",
-        C.avg_pool2d_backward,
-        arr((2, 3, 3, 2)),
-        x,
-        2,
-        2,
-        2,
-        2,
-    )
-    raises(
-        ValueError,
-        "'out' must have non-empty spatial dimensions",
-        C.adaptive_avg_pool2d_forward,
-        x,
-        arr((2, 3, 0, 2)),
-    )
-    raises(
-        ValueError,
-        "'x' must have non-empty spatial dimensions",
-        C.upsample_nearest2d_forward,
-        arr((2, 3, 0, 4)),
-        out,
-    )
-    raises(
-        ValueError,
-        "'grad_x' must be C-contiguous",
-        C.upsample_bilinear2d_backward,
-        out,
-        arr((2, 3, 4, 8))[..., ::2],
-    )
+    raises(ValueError, "a window lies entirely in the padding",
+           C.max_pool2d_forward, arr((2, 3, 1, 4)), arr((2, 3, 1, 2)), arr((2, 3, 1, 2), np.int64),
+           2, 2, 2, 2, 2, 0, 3, 1)
+    raises(ValueError, "'indices' holds positions outside \\[0, H\\*W\\) = \\[0, 16\\)",
+           C.max_pool2d_backward, out, arr((2, 3, 2, 2), np.int64, 16), x)
+    raises(ValueError, "'indices' holds positions outside",
+           C.max_pool2d_backward, out, arr((2, 3, 2, 2), np.int64, -1), x)
+    raises(ValueError, "'indices' holds positions outside \\[0, OH\\*OW\\)",
+           C.max_unpool2d_forward, out, arr((2, 3, 2, 2), np.int64, 16), x)
+    raises(ValueError, "'indices' holds positions outside",
+           C.max_unpool2d_backward, x, arr((2, 3, 2, 2), np.int64, 99), out)
+    raises(ValueError, "'divisor_override' must be >= 0", C.avg_pool2d_forward, x, out, 2, 2, 2, 2, 0, 0, True, -1)
+    raises(ValueError, "'grad_out' must have spatial size", C.avg_pool2d_backward, arr((2, 3, 3, 2)), x, 2, 2, 2, 2)
+    raises(ValueError, "'out' must have non-empty spatial dimensions",
+           C.adaptive_avg_pool2d_forward, x, arr((2, 3, 0, 2)))
+    raises(ValueError, "'x' must have non-empty spatial dimensions",
+           C.upsample_nearest2d_forward, arr((2, 3, 0, 4)), out)
+    raises(ValueError, "'grad_x' must be C-contiguous",
+           C.upsample_bilinear2d_backward, out, arr((2, 3, 4, 8))[..., ::2])
     if kernels.name == "cpu":
         ro = np.zeros((2, 3, 2, 2), np.float32)
         ro.flags.writeable = False
