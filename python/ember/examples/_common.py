@@ -61,6 +61,19 @@ def epoch_bar(loader, max_steps: int | None, epoch: int, epochs: int):
                     total=steps_per_epoch(loader, max_steps))
 
 
+def train_step(optimizer, loss, clip: float | None = None, scheduler=None) -> float:
+    """One optimizer step on ``loss``: zero_grad, backward, clip the gradients' total norm to
+    ``clip`` (when given), step, advance ``scheduler`` (when given). Returns the loss as a float."""
+    optimizer.zero_grad()
+    loss.backward()
+    if clip is not None:
+        ember.nn.utils.clip_grad_norm_([p for group in optimizer.param_groups for p in group["params"]], clip)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    return loss.item()
+
+
 @dataclass
 class ImageData:
     train: object

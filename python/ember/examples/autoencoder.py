@@ -7,15 +7,8 @@ from __future__ import annotations
 import ember as torch
 import ember.nn.functional as F
 from ember import nn
-from ember.examples._common import (
-    Timer,
-    epoch_bar,
-    image_classification_data,
-    limited,
-    parse_args,
-    save_curves,
-    save_image_grid,
-)
+from ember.examples._common import (Timer, epoch_bar, image_classification_data, limited, parse_args, save_curves,
+                                    save_image_grid)
 from ember.utils.data import DataLoader
 
 

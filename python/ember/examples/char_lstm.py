@@ -10,7 +10,7 @@ import math
 import ember as torch
 import ember.nn.functional as F
 from ember import nn
-from ember.examples._common import Timer, parse_args, progress, save_curves
+from ember.examples._common import Timer, parse_args, progress, save_curves, train_step
 from ember.text import Vocab, batchify, corpus, get_batch
 
 
@@ -30,6 +30,15 @@ class CharLSTM(nn.Module):
 
 def encode(vocab: Vocab, text: str):
     return torch.tensor(vocab(list(text)), dtype=torch.long)
+
+
+def pydoc_characters(train_chars: int | None):
+    """Python's bundled documentation as characters: the vocabulary of the training text (its first
+    ``train_chars`` characters when given), that text, and the training and validation id streams."""
+    text = corpus("pydoc")
+    train_text = text.train[:train_chars]
+    vocab = Vocab.build(train_text, specials=["<unk>"])
+    return vocab, train_text, encode(vocab, train_text), encode(vocab, text.valid)
 
 
 def evaluate(model, data, bptt: int, max_batches: int | None = None) -> float:
@@ -76,10 +85,7 @@ def main(argv=None) -> float:
         p.add_argument("--hidden", type=int, default=256),
         p.add_argument("--train-chars", type=int, default=None,
                        help="use only this much of the training text (default: all of it)")))
-    text = corpus("pydoc")
-    train_text = text.train[: args.train_chars]
-    vocab = Vocab.build(train_text, specials=["<unk>"])
-    train_ids, valid_ids = encode(vocab, train_text), encode(vocab, text.valid)
+    vocab, train_text, train_ids, valid_ids = pydoc_characters(args.train_chars)
     train = batchify(train_ids, args.batch_size).to(args.device)
     valid = batchify(valid_ids, 16).to(args.device)
     model = CharLSTM(len(vocab), hidden=args.hidden).to(args.device)
@@ -98,11 +104,7 @@ def main(argv=None) -> float:
                     state = tuple(s.detach() for s in state)
                 logits, state = model(x, state)
                 loss = F.cross_entropy(logits.reshape(-1, len(vocab)), y)
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                losses.append(loss.item())
+                losses.append(train_step(optimizer, loss, clip=1.0))
             val_curve.append(evaluate(model, valid, args.bptt, args.max_steps))
             print(f"epoch {epoch + 1}: validation perplexity {math.exp(val_curve[-1]):.2f}")
     baseline = math.exp(unigram_cross_entropy(train_ids, valid_ids, len(vocab)))

@@ -9,16 +9,8 @@ from collections import OrderedDict
 import ember as torch
 import ember.nn.functional as F
 from ember import nn
-from ember.examples._common import (
-    Timer,
-    epoch_bar,
-    evaluate_classifier,
-    image_classification_data,
-    parse_args,
-    save_curves,
-    save_image_grid,
-    steps_per_epoch,
-)
+from ember.examples._common import (Timer, epoch_bar, evaluate_classifier, image_classification_data, parse_args,
+                                    save_curves, save_image_grid, steps_per_epoch)
 from ember.utils.data import DataLoader
 from ember.vision import transforms
 
@@ -26,21 +18,17 @@ from ember.vision import transforms
 class LeNet5(nn.Module):
     def __init__(self):
         super().__init__()
+        # one line per layer of the paper: C1, S2, C3, S4, C5 convolve and pool; F6, F7 classify
         self.convnet = nn.Sequential(OrderedDict([
-            ("c1", nn.Conv2d(1, 6, kernel_size=(5, 5))),
-            ("relu1", nn.ReLU()),
+            ("c1", nn.Conv2d(1, 6, kernel_size=(5, 5))), ("relu1", nn.ReLU()),
             ("s2", nn.MaxPool2d(kernel_size=(2, 2), stride=2)),
-            ("c3", nn.Conv2d(6, 16, kernel_size=(5, 5))),
-            ("relu3", nn.ReLU()),
+            ("c3", nn.Conv2d(6, 16, kernel_size=(5, 5))), ("relu3", nn.ReLU()),
             ("s4", nn.MaxPool2d(kernel_size=(2, 2), stride=2)),
-            ("c5", nn.Conv2d(16, 120, kernel_size=(5, 5))),
-            ("relu5", nn.ReLU()),
+            ("c5", nn.Conv2d(16, 120, kernel_size=(5, 5))), ("relu5", nn.ReLU()),
         ]))
         self.fc = nn.Sequential(OrderedDict([
-            ("f6", nn.Linear(120, 84)),
-            ("relu6", nn.ReLU()),
-            ("f7", nn.Linear(84, 10)),
-            ("sig7", nn.LogSoftmax(dim=-1)),
+            ("f6", nn.Linear(120, 84)), ("relu6", nn.ReLU()),
+            ("f7", nn.Linear(84, 10)), ("sig7", nn.LogSoftmax(dim=-1)),
         ]))
 
     def forward(self, img):

@@ -12,15 +12,8 @@ from __future__ import annotations
 
 import ember as torch
 from ember import nn
-from ember.examples._common import (
-    Timer,
-    epoch_bar,
-    evaluate_classifier,
-    image_classification_data,
-    parse_args,
-    save_curves,
-    save_image_grid,
-)
+from ember.examples._common import (Timer, epoch_bar, evaluate_classifier, image_classification_data, parse_args,
+                                    save_curves, save_image_grid)
 from ember.utils.data import DataLoader
 
 

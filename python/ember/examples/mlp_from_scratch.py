@@ -7,13 +7,7 @@ Layout follows the notes: examples are columns (X is 784 x N), W1 is 10 x 784, b
 from __future__ import annotations
 
 import ember as torch
-from ember.examples._common import (
-    Timer,
-    image_classification_data,
-    parse_args,
-    progress,
-    save_curves,
-)
+from ember.examples._common import Timer, image_classification_data, parse_args, progress, save_curves
 
 
 def one_hot(y, n_classes=10):

@@ -6,15 +6,8 @@ from __future__ import annotations
 import ember as torch
 import ember.nn.functional as F
 from ember import nn
-from ember.examples._common import (
-    Timer,
-    epoch_bar,
-    evaluate_classifier,
-    image_classification_data,
-    parse_args,
-    save_curves,
-    steps_per_epoch,
-)
+from ember.examples._common import (Timer, epoch_bar, evaluate_classifier, image_classification_data, parse_args,
+                                    save_curves, steps_per_epoch)
 from ember.utils.data import DataLoader
 from ember.vision import transforms
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ember as torch
 import ember.nn.functional as F
 from ember import nn
-from ember.examples._common import Timer, parse_args, plt, progress, save_curves
+from ember.examples._common import Timer, parse_args, plt, progress, save_curves, train_step
 
 PAD, BOS, EOS = 0, 1, 2
 VOCAB = 13  # PAD, BOS, EOS, digits 0-9 as ids 3..12
@@ -143,12 +143,7 @@ def main(argv=None) -> float:
             src, tgt = src.to(args.device), tgt.to(args.device)
             log_probs = model(src, tgt)
             loss = F.nll_loss(log_probs.reshape(-1, VOCAB), tgt.reshape(-1), ignore_index=PAD)
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            losses.append(loss.item())
+            losses.append(train_step(optimizer, loss, clip=1.0, scheduler=scheduler))
     n_greedy, n_beam = (500, 100) if args.max_steps is None else (32, 4)
     src, tgt = make_batch(n_greedy, args.min_len, args.max_len, generator=torch.Generator().manual_seed(1234))
     src, tgt = src.to(args.device), tgt.to(args.device)

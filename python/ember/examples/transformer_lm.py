@@ -9,9 +9,8 @@ import math
 import ember as torch
 import ember.nn.functional as F
 from ember import nn
-from ember.examples._common import Timer, parse_args, plt, progress, save_curves
-from ember.examples.char_lstm import encode, unigram_cross_entropy
-from ember.text import Vocab, corpus
+from ember.examples._common import Timer, parse_args, plt, progress, save_curves, train_step
+from ember.examples.char_lstm import encode, pydoc_characters, unigram_cross_entropy
 
 
 class Block(nn.Module):
@@ -147,10 +146,7 @@ def main(argv=None) -> float:
         p.add_argument("--dim", type=int, default=128),
         p.add_argument("--train-chars", type=int, default=None,
                        help="use only this much of the training text (default: all of it)")))
-    text = corpus("pydoc")
-    train_text = text.train[: args.train_chars]
-    vocab = Vocab.build(train_text, specials=["<unk>"])
-    train_ids, valid_ids = encode(vocab, train_text), encode(vocab, text.valid)
+    vocab, _, train_ids, valid_ids = pydoc_characters(args.train_chars)
     model = TinyGPT(len(vocab), args.context, dim=args.dim).to(args.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.1, betas=(0.9, 0.95))
     steps = args.epochs * (args.steps if args.max_steps is None else min(args.steps, args.max_steps))
@@ -164,12 +160,7 @@ def main(argv=None) -> float:
             x, y = windows(train_ids, args.context, args.batch_size)
             logits = model(x.to(args.device))
             loss = F.cross_entropy(logits.reshape(-1, len(vocab)), y.to(args.device).reshape(-1))
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
+            losses.append(train_step(optimizer, loss, clip=1.0, scheduler=schedule))
     model.eval()
     with torch.no_grad():
         valid_loss = evaluate(model, valid_ids, args.context, args.device, args.max_steps)
