@@ -8,6 +8,15 @@ new parameter and keeps the rule's running values in the dict ``state`` (``b`` m
 import numpy as np
 
 
+def _weight_decay(p, g, lr, weight_decay, maximize, decoupled):
+    """The (maximize-negated) gradient with L2 weight decay added, or, decoupled (AdamW's and
+    NAdam's option), the parameter shrunk by ``lr * weight_decay`` instead."""
+    g = -g if maximize else g
+    if decoupled:
+        return p * (1 - lr * weight_decay), g
+    return p, g + weight_decay * p
+
+
 def sgd_ref(p, g, st, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
             maximize=False):
     g = (-g if maximize else g) + weight_decay * p
@@ -21,11 +30,7 @@ def adam_ref(p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, 
              maximize=False, decoupled=False):
     b1, b2 = betas
     t = st["t"] = st.get("t", 0) + 1
-    g = -g if maximize else g
-    if decoupled:
-        p = p * (1 - lr * weight_decay)
-    else:
-        g = g + weight_decay * p
+    p, g = _weight_decay(p, g, lr, weight_decay, maximize, decoupled)
     m = st["m"] = b1 * st.get("m", 0.0) + (1 - b1) * g
     v = st["v"] = b2 * st.get("v", 0.0) + (1 - b2) * g * g
     if amsgrad:
@@ -76,11 +81,7 @@ def nadam_ref(p, g, st, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
               momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False):
     b1, b2 = betas
     t = st["t"] = st.get("t", 0) + 1
-    g = -g if maximize else g
-    if decoupled_weight_decay:
-        p = p * (1 - lr * weight_decay)
-    else:
-        g = g + weight_decay * p
+    p, g = _weight_decay(p, g, lr, weight_decay, maximize, decoupled_weight_decay)
     mu = b1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
     mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
     # PyTorch keeps the running product of the mu's in a float32 scalar tensor
