@@ -2,13 +2,17 @@
 float64 references, gradients through the module (inputs and parameters), train/eval behaviour,
 reprs and argument errors."""
 import math
-from collections import OrderedDict
 
 import ember
 import numpy as np
 import pytest
 from ember import nn
+from ember.examples.lenet import LeNet5
+from helpers import DEVICE as _DEVICE
+from helpers import each_device_fixture, host, tensor
 from nn_checks import assert_uniform, check_module_grads
+
+device = each_device_fixture()  # every test runs once per device; _DEVICE[0] is the running one
 
 
 @pytest.fixture(autouse=True)
@@ -17,11 +21,10 @@ def _seed():
 
 
 def t64(a, requires_grad=False):
-    return ember.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+    return tensor(np.asarray(a, dtype=np.float64), _DEVICE[0], requires_grad)
 
 
-def npy(t):
-    return t.detach().numpy()
+npy = host
 
 
 # ---- NumPy references ----------------------------------------------------------------------------
@@ -77,8 +80,8 @@ def normalise_ref(x, axes, eps):
 
 
 # ---- Linear, Bilinear, Identity -------------------------------------------------------------------
-def test_linear_shapes_init_forward_and_grads():
-    lin = nn.Linear(300, 20)
+def test_linear_shapes_init_forward_and_grads(device):
+    lin = nn.Linear(300, 20).to(device)
     assert lin.weight.shape == (20, 300) and lin.bias.shape == (20,)
     assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
     bound = 1 / math.sqrt(300)
@@ -88,15 +91,15 @@ def test_linear_shapes_init_forward_and_grads():
     assert repr(nn.Linear(3, 1, bias=False)) == "Linear(in_features=3, out_features=1, bias=False)"
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 3, 300)).astype(np.float32)
-    np.testing.assert_allclose(npy(lin(ember.tensor(x))), x @ npy(lin.weight).T + npy(lin.bias), rtol=1e-4,
-                               atol=1e-5)
-    assert lin(ember.zeros(0, 300)).shape == (0, 20)
-    check_module_grads(nn.Linear(5, 3), t64(rng.standard_normal((4, 5))))
-    check_module_grads(nn.Linear(5, 1, bias=False), t64(rng.standard_normal(5)))
+    np.testing.assert_allclose(npy(lin(ember.tensor(x, device=device))), x @ npy(lin.weight).T + npy(lin.bias),
+                               rtol=1e-4, atol=1e-5)
+    assert lin(ember.zeros(0, 300, device=device)).shape == (0, 20)
+    check_module_grads(nn.Linear(5, 3).to(device), t64(rng.standard_normal((4, 5))))
+    check_module_grads(nn.Linear(5, 1, bias=False).to(device), t64(rng.standard_normal(5)))
 
 
-def test_linear_on_batched_inputs_contiguous_or_not():
-    lin = nn.Linear(5, 3).double()
+def test_linear_on_batched_inputs_contiguous_or_not(device):
+    lin = nn.Linear(5, 3).double().to(device)
     rng = np.random.default_rng(2)
     x = t64(rng.standard_normal((4, 2, 5)), requires_grad=True)
     for inp in (x, x.transpose(0, 1)):  # (the second is not contiguous: linear copies it once)
@@ -106,8 +109,8 @@ def test_linear_on_batched_inputs_contiguous_or_not():
         assert ember.autograd.gradcheck(nn.functional.linear, (inp, lin.weight, lin.bias))
 
 
-def test_bilinear_and_identity():
-    bl = nn.Bilinear(4, 3, 2)
+def test_bilinear_and_identity(device):
+    bl = nn.Bilinear(4, 3, 2).to(device)
     assert bl.weight.shape == (2, 4, 3) and bl.bias.shape == (2,)
     assert_uniform(ember.cat([bl.weight.reshape(-1), bl.bias]), 1 / math.sqrt(4), rel=0.3)
     rng = np.random.default_rng(2)
@@ -118,7 +121,7 @@ def test_bilinear_and_identity():
     check_module_grads(bl, t64(a), t64(b))
     assert repr(bl) == "Bilinear(in1_features=4, in2_features=3, out_features=2, bias=True)"
     ident = nn.Identity(54, unused="x")
-    x = ember.randn(2)
+    x = ember.randn(2, device=device)
     assert ident(x) is x and repr(ident) == "Identity()"
 
 
@@ -150,10 +153,10 @@ def test_conv2d_parameters_init_and_repr():
 
 @pytest.mark.parametrize("kw", [{}, {"stride": 2, "padding": 1}, {"dilation": 2, "padding": (2, 1), "groups": 2},
                                 {"padding": "same", "kernel_size": 4}, {"padding": "valid"}])
-def test_conv2d_forward_matches_numpy(kw):
+def test_conv2d_forward_matches_numpy(kw, device):
     kw = dict(kw)
     k = kw.pop("kernel_size", 3)
-    conv = nn.Conv2d(4, 6, k, **kw).double()
+    conv = nn.Conv2d(4, 6, k, **kw).double().to(device)
     x = np.random.default_rng(3).standard_normal((2, 4, 7, 6))
     w, b = npy(conv.weight), npy(conv.bias)
     padding = kw.get("padding", 0)
@@ -168,35 +171,36 @@ def test_conv2d_forward_matches_numpy(kw):
     np.testing.assert_allclose(npy(out), ref, rtol=1e-10, atol=1e-12)
 
 
-def test_conv_padding_modes_and_unbatched():
+def test_conv_padding_modes_and_unbatched(device):
     x = np.random.default_rng(4).standard_normal((1, 2, 5, 5))
     for mode, np_mode in (("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")):
-        conv = nn.Conv2d(2, 3, 3, padding=1, padding_mode=mode).double()
+        conv = nn.Conv2d(2, 3, 3, padding=1, padding_mode=mode).double().to(device)
         ref = conv2d_ref(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode=np_mode), npy(conv.weight), npy(conv.bias))
         np.testing.assert_allclose(npy(conv(t64(x))), ref, rtol=1e-10)
-    same = nn.Conv2d(2, 3, 4, padding="same", padding_mode="reflect").double()  # pads 1 before, 2 after
+    same = nn.Conv2d(2, 3, 4, padding="same", padding_mode="reflect").double().to(device)  # pads 1 before, 2 after
     ref = conv2d_ref(np.pad(x, ((0, 0), (0, 0), (1, 2), (1, 2)), mode="reflect"), npy(same.weight), npy(same.bias))
     np.testing.assert_allclose(npy(same(t64(x))), ref, rtol=1e-10)
-    conv = nn.Conv2d(2, 3, 3).double()
+    conv = nn.Conv2d(2, 3, 3).double().to(device)
     np.testing.assert_allclose(npy(conv(t64(x[0]))), npy(conv(t64(x)))[0], rtol=1e-12)
-    c1 = nn.Conv1d(2, 4, 3, stride=2).double()
+    c1 = nn.Conv1d(2, 4, 3, stride=2).double().to(device)
     x1 = np.random.default_rng(5).standard_normal((3, 2, 9))
     ref = conv2d_ref(x1[:, :, None], npy(c1.weight)[:, :, None], npy(c1.bias), (1, 2))[:, :, 0]
     np.testing.assert_allclose(npy(c1(t64(x1))), ref, rtol=1e-10)
 
 
-def test_conv_gradients_through_modules():
+def test_conv_gradients_through_modules(device):
     rng = np.random.default_rng(6)
-    check_module_grads(nn.Conv2d(2, 4, 3, padding=1, groups=2), t64(rng.standard_normal((2, 2, 5, 4))))
-    check_module_grads(nn.Conv1d(3, 2, 2, padding_mode="circular", padding=1), t64(rng.standard_normal((2, 3, 6))))
-    check_module_grads(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1),
+    check_module_grads(nn.Conv2d(2, 4, 3, padding=1, groups=2).to(device), t64(rng.standard_normal((2, 2, 5, 4))))
+    check_module_grads(nn.Conv1d(3, 2, 2, padding_mode="circular", padding=1).to(device),
+                       t64(rng.standard_normal((2, 3, 6))))
+    check_module_grads(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1).to(device),
                        t64(rng.standard_normal((1, 2, 3, 3))))
 
 
 @pytest.mark.parametrize("kw", [{}, {"stride": 2, "padding": 1, "output_padding": 1},
                                 {"stride": 3, "dilation": 2, "groups": 2}])
-def test_conv_transpose2d_matches_numpy(kw):
-    ct = nn.ConvTranspose2d(4, 6, 3, **kw).double()
+def test_conv_transpose2d_matches_numpy(kw, device):
+    ct = nn.ConvTranspose2d(4, 6, 3, **kw).double().to(device)
     assert ct.weight.shape == (4, 6 // ct.groups, 3, 3)
     assert np.all(np.abs(npy(ct.weight)) <= 1 / math.sqrt(ct.weight.shape[1] * 9))  # fan_in = size(1) * k
     x = np.random.default_rng(7).standard_normal((2, 4, 4, 3))
@@ -205,24 +209,24 @@ def test_conv_transpose2d_matches_numpy(kw):
     np.testing.assert_allclose(npy(ct(t64(x))), ref, rtol=1e-10, atol=1e-12)
 
 
-def test_conv_transpose_output_size_and_inverts_conv_shape():
-    conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
-    up = nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1)
-    x = ember.randn(1, 3, 10, 9)
+def test_conv_transpose_output_size_and_inverts_conv_shape(device):
+    conv = nn.Conv2d(3, 8, 3, stride=2, padding=1).to(device)
+    up = nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1).to(device)
+    x = ember.randn(1, 3, 10, 9, device=device)
     y = conv(x)
     assert up(y, output_size=x.shape).shape == x.shape
     assert up(y).shape == (1, 3, 9, 9)
     with pytest.raises(ValueError, match="requested an output size"):
         up(y, output_size=(20, 20))
     assert repr(up) == "ConvTranspose2d(8, 3, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))"
-    ct1 = nn.ConvTranspose1d(2, 4, 3, stride=2)
-    assert ct1(ember.randn(1, 2, 5)).shape == (1, 4, 11)
+    ct1 = nn.ConvTranspose1d(2, 4, 3, stride=2).to(device)
+    assert ct1(ember.randn(1, 2, 5, device=device)).shape == (1, 4, 11)
     with pytest.raises(ValueError, match='Only "zeros" padding mode'):
         nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
 
 
 # ---- pooling --------------------------------------------------------------------------------------
-def test_pooling_modules():
+def test_pooling_modules():  # the pooling modules hold no parameters: t64 puts the input on the device
     x = np.random.default_rng(8).standard_normal((2, 3, 7, 7))
     mp = nn.MaxPool2d(3, stride=2, padding=1)
     assert repr(mp) == "MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)"
@@ -243,7 +247,7 @@ def test_pooling_modules():
     assert repr(unpool) == "MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
     restored = npy(unpool(pooled, idx))
     assert restored.shape == (2, 3, 6, 6)
-    flat_idx = idx.numpy().reshape(2, 3, -1)
+    flat_idx = host(idx).reshape(2, 3, -1)
     np.testing.assert_array_equal(np.take_along_axis(restored.reshape(2, 3, -1), flat_idx, 2),
                                   npy(pooled).reshape(2, 3, -1))
     assert np.count_nonzero(restored) == pooled.numel()
@@ -251,8 +255,8 @@ def test_pooling_modules():
 
 
 # ---- normalisation --------------------------------------------------------------------------------
-def test_batchnorm_train_eval_and_running_stats():
-    bn = nn.BatchNorm2d(3, momentum=0.3).double()
+def test_batchnorm_train_eval_and_running_stats(device):
+    bn = nn.BatchNorm2d(3, momentum=0.3).double().to(device)
     assert repr(nn.BatchNorm2d(3)) == "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
     assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var", "num_batches_tracked"]
     assert np.all(npy(bn.weight) == 1) and np.all(npy(bn.bias) == 0)
@@ -277,42 +281,42 @@ def test_batchnorm_train_eval_and_running_stats():
     np.testing.assert_allclose(npy(bn(t64(x))), ref, rtol=1e-9)
     assert bn.num_batches_tracked.item() == 2  # eval does not count
     with pytest.raises(ValueError, match=r"expected 4D input \(got 3D input\)"):
-        bn(ember.randn(2, 3, 4))
+        bn(ember.randn(2, 3, 4, device=device))
 
 
-def test_batchnorm_variants():
+def test_batchnorm_variants(device):
     rng = np.random.default_rng(10)
-    cumulative = nn.BatchNorm1d(2, momentum=None).double()
+    cumulative = nn.BatchNorm1d(2, momentum=None).double().to(device)
     xs = [rng.standard_normal((5, 2)) for _ in range(3)]
     for x in xs:
         cumulative(t64(x))
     np.testing.assert_allclose(npy(cumulative.running_mean), np.mean([x.mean(0) for x in xs], axis=0), rtol=1e-10)
-    plain = nn.BatchNorm1d(2, affine=False, track_running_stats=False).double()
+    plain = nn.BatchNorm1d(2, affine=False, track_running_stats=False).double().to(device)
     assert list(plain.parameters()) == [] and plain.running_mean is None
     x = rng.standard_normal((6, 2, 3))
     plain.eval()  # no running statistics: batch statistics even in eval
     np.testing.assert_allclose(npy(plain(t64(x))), normalise_ref(x, (0, 2), 1e-5), rtol=1e-9, atol=1e-12)
     with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
-        plain(ember.randn(1, 2, 3, 4))
-    check_module_grads(nn.BatchNorm1d(3), t64(rng.standard_normal((4, 3))))
+        plain(ember.randn(1, 2, 3, 4, device=device))
+    check_module_grads(nn.BatchNorm1d(3).to(device), t64(rng.standard_normal((4, 3))))
 
 
-def test_layer_group_instance_norm():
+def test_layer_group_instance_norm(device):
     rng = np.random.default_rng(11)
     x = rng.standard_normal((3, 4, 5))
-    ln = nn.LayerNorm(5).double()
+    ln = nn.LayerNorm(5).double().to(device)
     assert repr(ln) == "LayerNorm((5,), eps=1e-05, elementwise_affine=True)"
     assert ln.weight.shape == (5,) and np.all(npy(ln.weight) == 1)
     np.testing.assert_allclose(npy(ln(t64(x))), normalise_ref(x, (-1,), 1e-5), rtol=1e-9, atol=1e-12)
-    ln2 = nn.LayerNorm([4, 5], eps=1e-3, bias=False).double()
+    ln2 = nn.LayerNorm([4, 5], eps=1e-3, bias=False).double().to(device)
     assert ln2.bias is None and ln2.weight.shape == (4, 5)
     np.testing.assert_allclose(npy(ln2(t64(x))), normalise_ref(x, (1, 2), 1e-3), rtol=1e-9, atol=1e-12)
-    check_module_grads(nn.LayerNorm(5), t64(x))
-    gn = nn.GroupNorm(2, 4).double()
+    check_module_grads(nn.LayerNorm(5).to(device), t64(x))
+    gn = nn.GroupNorm(2, 4).double().to(device)
     assert repr(gn) == "GroupNorm(2, 4, eps=1e-05, affine=True)"
     ref = normalise_ref(x.reshape(3, 2, 10), (2,), 1e-5).reshape(x.shape)
     np.testing.assert_allclose(npy(gn(t64(x))), ref, rtol=1e-9, atol=1e-12)
-    check_module_grads(nn.GroupNorm(2, 4), t64(x))
+    check_module_grads(nn.GroupNorm(2, 4).to(device), t64(x))
     with pytest.raises(ValueError, match="num_channels must be divisible by num_groups"):
         nn.GroupNorm(3, 4)
     inorm = nn.InstanceNorm2d(4)
@@ -325,13 +329,13 @@ def test_layer_group_instance_norm():
 
 
 # ---- dropout --------------------------------------------------------------------------------------
-def test_dropout_notes_demo_and_eval():
+def test_dropout_notes_demo_and_eval(device):
     drop = nn.Dropout(p=0.5, inplace=False)
     assert repr(drop) == "Dropout(p=0.5, inplace=False)"
-    X = ember.rand(1000)
-    before = X.numpy().copy()
+    X = ember.rand(1000, device=device)
+    before = host(X).copy()
     out = npy(drop(X))
-    np.testing.assert_array_equal(X.numpy(), before)  # input unchanged
+    np.testing.assert_array_equal(host(X), before)  # input unchanged
     kept = out != 0
     np.testing.assert_allclose(out[kept], 2 * before[kept], rtol=1e-6)  # survivors doubled
     assert 400 < kept.sum() < 600
@@ -339,102 +343,107 @@ def test_dropout_notes_demo_and_eval():
     assert drop(X) is X
     with pytest.raises(ValueError, match=r"dropout probability has to be between 0 and 1, but got 1.5"):
         nn.Dropout(1.5)
-    assert not npy(nn.Dropout(1.0)(ember.ones(10))).any()
-    inplace = ember.ones(100)
+    assert not npy(nn.Dropout(1.0)(ember.ones(10, device=device))).any()
+    inplace = ember.ones(100, device=device)
     nn.Dropout(0.3, inplace=True)(inplace)
-    values = inplace.numpy()
+    values = host(inplace)
     assert np.all(np.isclose(values, 0) | np.isclose(values, 1 / 0.7))
 
 
-def test_channel_dropout_and_alpha_dropout():
-    x = ember.ones(8, 16, 3, 3)
+def test_channel_dropout_and_alpha_dropout(device):
+    x = ember.ones(8, 16, 3, 3, device=device)
     out = npy(nn.Dropout2d(0.5)(x))
     per_channel = out.reshape(8, 16, 9)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))  # whole maps dropped
-    assert np.all(np.isin(npy(nn.Dropout1d(0.5)(ember.ones(4, 5, 6))).reshape(4, 5, 6).std(-1), [0.0]))
+    assert np.all(np.isin(npy(nn.Dropout1d(0.5)(ember.ones(4, 5, 6, device=device))).reshape(4, 5, 6).std(-1),
+                          [0.0]))
     with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input"):
-        nn.Dropout1d()(ember.ones(2, 3, 4, 5))
-    z = ember.randn(200000)
+        nn.Dropout1d()(ember.ones(2, 3, 4, 5, device=device))
+    z = ember.randn(200000, device=device)
     y = npy(nn.AlphaDropout(0.2)(z))
     assert abs(y.mean()) < 0.02 and abs(y.std() - 1) < 0.02  # keeps a unit Gaussian's moments
     assert nn.AlphaDropout(0.2).eval()(z) is z
 
 
 # ---- embeddings -----------------------------------------------------------------------------------
-def test_embedding_init_padding_and_grads():
-    emb = nn.Embedding(100, 30, padding_idx=-1)
+def test_embedding_init_padding_and_grads(device):
+    emb = nn.Embedding(100, 30, padding_idx=-1).to(device)
     assert emb.padding_idx == 99 and repr(emb) == "Embedding(100, 30, padding_idx=99)"
     w = npy(emb.weight)
     assert np.all(w[99] == 0)
     assert abs(w[:99].mean()) < 0.05 and abs(w[:99].std() - 1) < 0.05  # N(0, 1)
-    idx = ember.tensor([[1, 99, 1], [5, 0, 99]])
+    idx = ember.tensor([[1, 99, 1], [5, 0, 99]], device=device)
     out = emb(idx)
-    np.testing.assert_array_equal(npy(out), w[idx.numpy()])
+    np.testing.assert_array_equal(npy(out), w[host(idx)])
     out.sum().backward()
-    g = emb.weight.grad.numpy()
+    g = host(emb.weight.grad)
     assert g[1].tolist() == [2.0] * 30 and g[5].tolist() == [1.0] * 30 and not g[99].any() and not g[2].any()
     with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
         nn.Embedding(3, 2, padding_idx=3)
     with pytest.raises(IndexError, match="index out of range in self"):
-        emb(ember.tensor([100]))
+        emb(ember.tensor([100], device=device))
     with pytest.raises(RuntimeError, match="'indices' to have one of the following scalar types"):
-        emb(ember.tensor([1.0]))
+        emb(ember.tensor([1.0], device=device))
 
 
-def test_embedding_from_pretrained_max_norm_and_gradcheck():
-    vectors = ember.tensor([[1.0, 2.3, 3.0], [4.0, 5.1, 6.3]])
+def test_embedding_from_pretrained_max_norm_and_gradcheck(device):
+    vectors = ember.tensor([[1.0, 2.3, 3.0], [4.0, 5.1, 6.3]], device=device)
     emb = nn.Embedding.from_pretrained(vectors)
     assert not emb.weight.requires_grad
-    np.testing.assert_array_equal(npy(emb(ember.tensor([1]))), npy(vectors)[1:])
+    np.testing.assert_array_equal(npy(emb(ember.tensor([1], device=device))), npy(vectors)[1:])
     assert nn.Embedding.from_pretrained(vectors, freeze=False).weight.requires_grad
-    renorm = nn.Embedding(4, 3, max_norm=1.0)
-    renorm(ember.tensor([0, 2]))
+    renorm = nn.Embedding(4, 3, max_norm=1.0).to(device)
+    renorm(ember.tensor([0, 2], device=device))
     norms = np.linalg.norm(npy(renorm.weight), axis=1)
     assert np.all(norms[[0, 2]] <= 1.0 + 1e-5)
     assert repr(renorm) == "Embedding(4, 3, max_norm=1.0)"
-    freq = nn.Embedding(5, 2, scale_grad_by_freq=True)
-    freq(ember.tensor([3, 3, 3, 1])).sum().backward()
-    np.testing.assert_allclose(freq.weight.grad.numpy()[[1, 3]], np.ones((2, 2)))
-    check_module_grads(nn.Embedding(6, 3), ember.tensor([[0, 2, 5], [5, 5, 1]]))
+    freq = nn.Embedding(5, 2, scale_grad_by_freq=True).to(device)
+    freq(ember.tensor([3, 3, 3, 1], device=device)).sum().backward()
+    np.testing.assert_allclose(host(freq.weight.grad)[[1, 3]], np.ones((2, 2)))
+    check_module_grads(nn.Embedding(6, 3).to(device), ember.tensor([[0, 2, 5], [5, 5, 1]], device=device))
 
 
-def test_embedding_bag_modes_match_numpy():
-    bag = nn.EmbeddingBag(10, 3, mode="sum").double()
+def test_embedding_bag_modes_match_numpy(device):
+    bag = nn.EmbeddingBag(10, 3, mode="sum").double().to(device)
     assert repr(bag) == "EmbeddingBag(10, 3, mode='sum')"
     w = npy(bag.weight)
-    inp = ember.tensor([1, 2, 4, 5, 4, 3, 2, 9])
-    offsets = ember.tensor([0, 4, 4])  # the middle bag is empty
+    inp = ember.tensor([1, 2, 4, 5, 4, 3, 2, 9], device=device)
+    offsets = ember.tensor([0, 4, 4], device=device)  # the middle bag is empty
     np.testing.assert_allclose(npy(bag(inp, offsets)), np.stack([w[[1, 2, 4, 5]].sum(0), np.zeros(3),
                                                                  w[[4, 3, 2, 9]].sum(0)]), rtol=1e-12)
     bag.mode = "mean"
     np.testing.assert_allclose(npy(bag(inp, offsets)), np.stack([w[[1, 2, 4, 5]].mean(0), np.zeros(3),
                                                                  w[[4, 3, 2, 9]].mean(0)]), rtol=1e-12)
     bag.mode = "max"
-    np.testing.assert_allclose(npy(bag(ember.tensor([[1, 2], [7, 7]]))), np.stack([w[[1, 2]].max(0), w[7]]))
-    weighted = nn.EmbeddingBag(10, 3, mode="sum").double()
+    np.testing.assert_allclose(npy(bag(ember.tensor([[1, 2], [7, 7]], device=device))),
+                               np.stack([w[[1, 2]].max(0), w[7]]))
+    weighted = nn.EmbeddingBag(10, 3, mode="sum").double().to(device)
     psw = t64([0.5, 2.0, 1.0])
-    out = weighted(ember.tensor([[1, 2, 3]]), per_sample_weights=psw.reshape(1, 3))
+    out = weighted(ember.tensor([[1, 2, 3]], device=device), per_sample_weights=psw.reshape(1, 3))
     wt = npy(weighted.weight)
     np.testing.assert_allclose(npy(out), (0.5 * wt[1] + 2 * wt[2] + wt[3])[None], rtol=1e-12)
-    padded = nn.EmbeddingBag(10, 3, padding_idx=0).double()
+    padded = nn.EmbeddingBag(10, 3, padding_idx=0).double().to(device)
     wp = npy(padded.weight)
-    np.testing.assert_allclose(npy(padded(ember.tensor([[0, 4, 6]]))), ((wp[4] + wp[6]) / 2)[None], rtol=1e-12)
-    check_module_grads(nn.EmbeddingBag(8, 2), ember.tensor([0, 3, 3, 7, 1]), ember.tensor([0, 2]))
+    np.testing.assert_allclose(npy(padded(ember.tensor([[0, 4, 6]], device=device))), ((wp[4] + wp[6]) / 2)[None],
+                               rtol=1e-12)
+    check_module_grads(nn.EmbeddingBag(8, 2).to(device), ember.tensor([0, 3, 3, 7, 1], device=device),
+                       ember.tensor([0, 2], device=device))
     with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
         bag(inp)
     with pytest.raises(NotImplementedError, match="per_sample_weights is only supported for mode='sum'"):
-        nn.EmbeddingBag(3, 2)(ember.tensor([[0, 1]]), per_sample_weights=ember.ones(1, 2))
+        nn.EmbeddingBag(3, 2).to(device)(ember.tensor([[0, 1]], device=device),
+                                         per_sample_weights=ember.ones(1, 2, device=device))
 
 
 # ---- shape modules --------------------------------------------------------------------------------
-def test_flatten_unflatten_pixelshuffle_upsample_padding():
-    x = ember.randn(2, 3, 4, 5)
+def test_flatten_unflatten_pixelshuffle_upsample_padding(device):
+    x = ember.randn(2, 3, 4, 5, device=device)
     assert nn.Flatten()(x).shape == (2, 60) and repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
     assert nn.Flatten(0, 2)(x).shape == (24, 5)
     un = nn.Unflatten(1, (2, 30))
     assert un(nn.Flatten()(x)).shape == (2, 2, 30) and repr(un) == "Unflatten(dim=1, unflattened_size=(2, 30))"
     ps = nn.PixelShuffle(2)
-    y = ember.arange(16.0).reshape(1, 4, 2, 2)
+    y = ember.arange(16.0, device=device).reshape(1, 4, 2, 2)
     assert ps(y).shape == (1, 1, 4, 4) and repr(ps) == "PixelShuffle(upscale_factor=2)"
     np.testing.assert_array_equal(npy(ps(y))[0, 0], np.arange(16).reshape(4, 2, 2).transpose(1, 2, 0)
                                   .reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(4, 4))
@@ -448,13 +457,13 @@ def test_flatten_unflatten_pixelshuffle_upsample_padding():
     assert repr(zp) == "ZeroPad2d((1, 0, 2, 0))" and zp(y).shape == (1, 4, 4, 3)
     cp = nn.ConstantPad1d(2, 3.5)
     assert repr(cp) == "ConstantPad1d(padding=(2, 2), value=3.5)"
-    assert npy(cp(ember.zeros(1, 1)))[0].tolist() == [3.5, 3.5, 0.0, 3.5, 3.5]
-    r = nn.ReflectionPad1d(2)(ember.arange(4.0).reshape(1, 1, 4))
+    assert npy(cp(ember.zeros(1, 1, device=device)))[0].tolist() == [3.5, 3.5, 0.0, 3.5, 3.5]
+    r = nn.ReflectionPad1d(2)(ember.arange(4.0, device=device).reshape(1, 1, 4))
     assert npy(r)[0, 0].tolist() == [2, 1, 0, 1, 2, 3, 2, 1]
-    assert npy(nn.ReplicationPad2d(1)(ember.ones(1, 1, 2, 2))).shape == (1, 1, 4, 4)
+    assert npy(nn.ReplicationPad2d(1)(ember.ones(1, 1, 2, 2, device=device))).shape == (1, 1, 4, 4)
 
 
-def test_activation_module_reprs():
+def test_activation_module_reprs(device):
     cases = {
         nn.ReLU(): "ReLU()", nn.ReLU(inplace=True): "ReLU(inplace=True)", nn.ReLU6(): "ReLU6()",
         nn.LeakyReLU(): "LeakyReLU(negative_slope=0.01)", nn.ELU(): "ELU(alpha=1.0)",
@@ -468,33 +477,18 @@ def test_activation_module_reprs():
     }
     for module, text in cases.items():
         assert repr(module) == text
-    prelu = nn.PReLU(3)
+    prelu = nn.PReLU(3).to(device)
     assert prelu.weight.shape == (3,) and np.all(npy(prelu.weight) == np.float32(0.25))
-    x = ember.tensor([[-1.0, 2.0], [-4.0, -2.0], [1.0, -1.0]]).reshape(1, 3, 2)
+    x = ember.tensor([[-1.0, 2.0], [-4.0, -2.0], [1.0, -1.0]], device=device).reshape(1, 3, 2)
     np.testing.assert_allclose(npy(prelu(x)), np.where(npy(x) > 0, npy(x), 0.25 * npy(x)))
 
 
-def test_notes_lenet5_parameter_count():
-    class LeNet5(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.convnet = nn.Sequential(OrderedDict([
-                ("c1", nn.Conv2d(1, 6, kernel_size=(5, 5))), ("relu1", nn.ReLU()),
-                ("s2", nn.MaxPool2d(kernel_size=(2, 2), stride=2)),
-                ("c3", nn.Conv2d(6, 16, kernel_size=(5, 5))), ("relu3", nn.ReLU()),
-                ("s4", nn.MaxPool2d(kernel_size=(2, 2), stride=2)),
-                ("c5", nn.Conv2d(16, 120, kernel_size=(5, 5))), ("relu5", nn.ReLU())]))
-            self.fc = nn.Sequential(OrderedDict([
-                ("f6", nn.Linear(120, 84)), ("relu6", nn.ReLU()), ("f7", nn.Linear(84, 10)),
-                ("sig7", nn.LogSoftmax(dim=-1))]))
-
-        def forward(self, img):
-            return self.fc(self.convnet(img).view(img.size(0), -1))
-
-    net = LeNet5()
+def test_notes_lenet5_parameter_count(device):
+    """The notes' LeNet-5, as ember.examples.lenet writes it (OrderedDict Sequential, 32x32 input)."""
+    net = LeNet5().to(device)
     assert sum(p.numel() for p in net.parameters()) == 61706
     assert list(net.state_dict())[:2] == ["convnet.c1.weight", "convnet.c1.bias"]
-    out = net(ember.randn(3, 1, 32, 32))
+    out = net(ember.randn(3, 1, 32, 32, device=device))
     assert out.shape == (3, 10)
     np.testing.assert_allclose(np.exp(npy(out)).sum(1), 1, rtol=1e-5)
 
@@ -526,8 +520,8 @@ MODULES = [
 
 
 @pytest.mark.parametrize("factory,shape", MODULES, ids=lambda v: getattr(v, "__name__", str(v)))
-def test_module_gradients(factory, shape):
-    module = factory()
+def test_module_gradients(factory, shape, device):
+    module = factory().to(device)
     check_module_grads(module, t64(np.random.default_rng(12).standard_normal(shape)))
 
 
@@ -541,8 +535,9 @@ def test_module_gradients(factory, shape):
     (nn.LSTM(3, 4, batch_first=True), (0, 2, 3), (0, 2, 4)),
     (nn.MultiheadAttention(4, 2, batch_first=True), (0, 3, 4), (0, 3, 4)),
 ])
-def test_empty_batches(module, shape, out_shape):
-    x = ember.zeros(0, dtype=ember.int64) if shape is None else ember.randn(*shape)
+def test_empty_batches(module, shape, out_shape, device):
+    module.to(device)  # (the parametrize list's one instance, moved to the running test's device)
+    x = ember.zeros(0, dtype=ember.int64, device=device) if shape is None else ember.randn(*shape, device=device)
     args = (x, x, x) if isinstance(module, nn.MultiheadAttention) else (x,)
     out = module(*args)
     out = out[0] if isinstance(out, tuple) else out
