@@ -1,6 +1,10 @@
 """Helpers shared by the Tensor-level tests: building float64 (or other dtype) Tensors on a device
-from NumPy data, integer labels, and reading a Tensor back to NumPy."""
+from NumPy data, integer labels, reading a Tensor back to NumPy, the float64 references more than
+one test module uses (those of the op table's rows come from ember.ops.table) and the per-device
+fixture."""
 from __future__ import annotations
+
+import math
 
 import ember
 import numpy as np
@@ -20,6 +24,18 @@ def labels(a, device="cpu"):
 def host(t) -> np.ndarray:
     """A Tensor's values as a NumPy array (copied from the device on CUDA)."""
     return t.detach().cpu().numpy()
+
+
+def gelu_ref(x, approximate="none"):
+    """PyTorch's GELU in float64: x * Phi(x), or its tanh approximation."""
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + np.vectorize(math.erf, otypes=[float])(x / math.sqrt(2)))
+
+
+def normalized_ref(x, axes, eps):
+    """(x - mean) / sqrt(biased variance + eps) over ``axes``: the core of every norm layer."""
+    return (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
 
 
 DEVICE = ["cpu"]  # the device of the running test, for module-level helpers that build tensors

@@ -3,7 +3,8 @@ conv_transpose1d/2d, unfold/fold.
 
 References are NumPy float64 written from the definitions: a convolution sums, for every kernel
 tap, the strided slice of the zero-padded input it meets; a transposed convolution scatters every
-input element times the kernel into the output; unfold copies each tap's slice. Gradients are
+input element times the kernel into the output; unfold copies each tap's slice. conv2d's is the op
+table's reference (ember.ops.table). Gradients are
 checked with gradcheck (float64) and, for the ops made twice differentiable, gradgradcheck.
 """
 from __future__ import annotations
@@ -13,30 +14,11 @@ import numpy as np
 import pytest
 from ember.autograd import gradcheck, gradgradcheck
 from ember.ops.conv import bilinear, conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, linear, unfold
+from ember.ops.table import conv2d_ref as ref_conv2d
 from helpers import host, tensor
 
 
 # ---- references --------------------------------------------------------------------------------
-def ref_conv2d(x, w, b, stride, padding, dilation, groups):
-    n, _, h, wd = x.shape
-    o, cg, kh, kw = w.shape
-    og = o // groups
-    oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    ow = (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
-    out = np.zeros((n, o, oh, ow))
-    for g in range(groups):
-        for i in range(kh):
-            for j in range(kw):
-                r0, c0 = i * dilation[0], j * dilation[1]
-                patch = xp[:, g * cg:(g + 1) * cg, r0:r0 + stride[0] * (oh - 1) + 1:stride[0],
-                           c0:c0 + stride[1] * (ow - 1) + 1:stride[1]]
-                out[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, w[g * og:(g + 1) * og, :, i, j])
-    if b is not None:
-        out += b[None, :, None, None]
-    return out
-
-
 def ref_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation, groups):
     n, c, h, wd = x.shape
     _, cog, kh, kw = w.shape

@@ -13,13 +13,7 @@ import numpy as np
 import pytest
 from ember.autograd import gradcheck, gradgradcheck
 from ember.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
-from helpers import host, tensor
-
-
-def ref_normalize(x, axes, eps):
-    mean = x.mean(axes, keepdims=True)
-    var = x.var(axes, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps)
+from helpers import host, normalized_ref, tensor
 
 
 def channel_shape(x):
@@ -36,7 +30,7 @@ def test_batch_norm_training_matches_reference_and_updates_running_stats(shape, 
     rm, rv = tensor(rm0, device), tensor(rv0, device)
     out = batch_norm(tensor(x, device), rm, rv, tensor(w, device), tensor(b, device), True, 0.3, 1e-3)
     axes = (0,) + tuple(range(2, x.ndim))
-    ref = ref_normalize(x, axes, 1e-3) * w.reshape(channel_shape(x)) + b.reshape(channel_shape(x))
+    ref = normalized_ref(x, axes, 1e-3) * w.reshape(channel_shape(x)) + b.reshape(channel_shape(x))
     np.testing.assert_allclose(host(out), ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(host(rm), 0.7 * rm0 + 0.3 * x.mean(axes), rtol=1e-12)
     np.testing.assert_allclose(host(rv), 0.7 * rv0 + 0.3 * x.var(axes, ddof=1), rtol=1e-12)
@@ -70,12 +64,12 @@ def test_batch_norm_float16_float32_and_empty_batch(device, rng):
     rm, rv = ember.zeros(2, dtype=ember.float16, device=device), ember.ones(2, dtype=ember.float16, device=device)
     out = batch_norm(ember.tensor(x, device=device).half(), rm, rv, training=True)
     assert out.dtype == ember.float16 and rm.dtype == ember.float16
-    np.testing.assert_allclose(host(out).astype(np.float64), ref_normalize(x.astype(np.float16).astype(np.float64),
+    np.testing.assert_allclose(host(out).astype(np.float64), normalized_ref(x.astype(np.float16).astype(np.float64),
                                                                           (0, 2), 1e-5), atol=3e-3)
     np.testing.assert_allclose(host(rm).astype(np.float64), 0.1 * x.mean((0, 2)), atol=1e-3)
     out32 = batch_norm(ember.tensor(x, device=device), None, None, training=True)
     assert out32.dtype == ember.float32
-    np.testing.assert_allclose(host(out32), ref_normalize(x.astype(np.float64), (0, 2), 1e-5), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(host(out32), normalized_ref(x.astype(np.float64), (0, 2), 1e-5), rtol=1e-5, atol=1e-5)
     empty = ember.zeros(0, 2, 3, device=device, requires_grad=True)
     w = ember.ones(2, device=device, requires_grad=True)
     y = batch_norm(empty, None, None, w, None, True)
@@ -102,10 +96,10 @@ def test_layer_norm_matches_reference(shape, normalized, device, rng):
     w, b = rng.standard_normal(normalized), rng.standard_normal(normalized)
     out = layer_norm(tensor(x, device), normalized, tensor(w, device), tensor(b, device), 1e-4)
     axes = tuple(range(x.ndim - len(normalized), x.ndim))
-    ref = ref_normalize(x, axes, 1e-4) * w + b if x.size else x
+    ref = normalized_ref(x, axes, 1e-4) * w + b if x.size else x
     np.testing.assert_allclose(host(out), ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(host(layer_norm(tensor(x, device), list(normalized))),
-                               ref_normalize(x, axes, 1e-5) if x.size else x, rtol=1e-10, atol=1e-12)
+                               normalized_ref(x, axes, 1e-5) if x.size else x, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape,normalized", [((4, 7), (7,)), ((2, 3, 4), (3, 4)), ((3, 1), 1)])
@@ -122,7 +116,7 @@ def test_layer_norm_float32_and_errors(device, rng):
     x = rng.standard_normal((5, 64)).astype(np.float32)
     out = layer_norm(ember.tensor(x, device=device), 64)
     assert out.dtype == ember.float32
-    np.testing.assert_allclose(host(out), ref_normalize(x.astype(np.float64), (1,), 1e-5), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(host(out), normalized_ref(x.astype(np.float64), (1,), 1e-5), rtol=1e-5, atol=1e-5)
     assert ember.layer_norm is layer_norm
     with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[4\], expected input with shape \[\*, 4\], "
                                            r"but got input of size\[2, 3\]"):
@@ -139,7 +133,7 @@ def test_group_norm_matches_reference_and_gradients(shape, groups, device, rng):
     w, b = rng.standard_normal(c), rng.standard_normal(c)
     out = group_norm(tensor(x, device), groups, tensor(w, device), tensor(b, device), 1e-3)
     xg = x.reshape(shape[0], groups, -1)
-    ref = ref_normalize(xg, (2,), 1e-3).reshape(shape) * w.reshape(channel_shape(x)) + b.reshape(channel_shape(x))
+    ref = normalized_ref(xg, (2,), 1e-3).reshape(shape) * w.reshape(channel_shape(x)) + b.reshape(channel_shape(x))
     np.testing.assert_allclose(host(out), ref, rtol=1e-10, atol=1e-12)
     if ref.size // (shape[0] * groups) > 1:  # a group of one value has no gradient but through its bias
         args = tuple(tensor(a, device, True) for a in (x, w, b))
@@ -159,7 +153,7 @@ def test_instance_norm_matches_reference_and_running_stats(device, rng):
     w, b = rng.standard_normal(4), rng.standard_normal(4)
     rm, rv = tensor(np.zeros(4), device), tensor(np.ones(4), device)
     out = instance_norm(tensor(x, device), rm, rv, tensor(w, device), tensor(b, device), momentum=0.2)
-    ref = ref_normalize(x, (2, 3), 1e-5) * w[:, None, None] + b[:, None, None]
+    ref = normalized_ref(x, (2, 3), 1e-5) * w[:, None, None] + b[:, None, None]
     np.testing.assert_allclose(host(out), ref, rtol=1e-10, atol=1e-12)
     # PyTorch: the running statistics move towards the batch mean of the per-instance statistics
     np.testing.assert_allclose(host(rm), 0.2 * x.mean((2, 3)).mean(0), rtol=1e-12)

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from ember import nn
 from ember.examples.lenet import LeNet5
+from ember.ops.table import conv2d_ref
 from helpers import DEVICE as _DEVICE
-from helpers import each_device_fixture, host, tensor
+from helpers import each_device_fixture, host, normalized_ref, tensor
 from nn_checks import assert_uniform, check_module_grads
 
 device = each_device_fixture()  # every test runs once per device; _DEVICE[0] is the running one
@@ -28,24 +29,6 @@ npy = host
 
 
 # ---- NumPy references ----------------------------------------------------------------------------
-def conv2d_ref(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
-    n, _, h, wd = x.shape
-    o, cg, kh, kw = w.shape
-    (s0, s1), (p0, p1), (d0, d1) = stride, padding, dilation
-    xp = np.pad(x, ((0, 0), (0, 0), (p0, p0), (p1, p1)))
-    ho = (h + 2 * p0 - d0 * (kh - 1) - 1) // s0 + 1
-    wo = (wd + 2 * p1 - d1 * (kw - 1) - 1) // s1 + 1
-    out = np.zeros((n, o, ho, wo))
-    og = o // groups
-    for g in range(groups):
-        xs = xp[:, g * cg:(g + 1) * cg]
-        for i in range(kh):
-            for j in range(kw):
-                patch = xs[:, :, i * d0:i * d0 + s0 * (ho - 1) + 1:s0, j * d1:j * d1 + s1 * (wo - 1) + 1:s1]
-                out[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, w[g * og:(g + 1) * og, :, i, j])
-    return out + (b[None, :, None, None] if b is not None else 0)
-
-
 def conv_transpose2d_ref(x, w, b, stride, padding, output_padding, groups, dilation):
     n, cin, h, wd = x.shape
     _, og, kh, kw = w.shape
@@ -71,12 +54,6 @@ def pool2d_ref(x, k, s, p, reduce, fill):
         for j in range(wo):
             out[:, :, i, j] = reduce(xp[:, :, i * s:i * s + k, j * s:j * s + k], axis=(2, 3))
     return out
-
-
-def normalise_ref(x, axes, eps):
-    mean = x.mean(axis=axes, keepdims=True)
-    var = x.var(axis=axes, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps)
 
 
 # ---- Linear, Bilinear, Identity -------------------------------------------------------------------
@@ -269,7 +246,7 @@ def test_batchnorm_train_eval_and_running_stats(device):
     for step in range(2):
         x = rng.standard_normal((4, 3, 2, 5)) * 3 + 1
         out = bn(t64(x))
-        np.testing.assert_allclose(npy(out), normalise_ref(x, (0, 2, 3), 1e-5) * w + b, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(npy(out), normalized_ref(x, (0, 2, 3), 1e-5) * w + b, rtol=1e-9, atol=1e-12)
         rm = 0.7 * rm + 0.3 * x.mean(axis=(0, 2, 3))
         rv = 0.7 * rv + 0.3 * x.var(axis=(0, 2, 3), ddof=1)  # running variance is unbiased
         np.testing.assert_allclose(npy(bn.running_mean), rm, rtol=1e-10)
@@ -295,7 +272,7 @@ def test_batchnorm_variants(device):
     assert list(plain.parameters()) == [] and plain.running_mean is None
     x = rng.standard_normal((6, 2, 3))
     plain.eval()  # no running statistics: batch statistics even in eval
-    np.testing.assert_allclose(npy(plain(t64(x))), normalise_ref(x, (0, 2), 1e-5), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(npy(plain(t64(x))), normalized_ref(x, (0, 2), 1e-5), rtol=1e-9, atol=1e-12)
     with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
         plain(ember.randn(1, 2, 3, 4, device=device))
     check_module_grads(nn.BatchNorm1d(3).to(device), t64(rng.standard_normal((4, 3))))
@@ -307,14 +284,14 @@ def test_layer_group_instance_norm(device):
     ln = nn.LayerNorm(5).double().to(device)
     assert repr(ln) == "LayerNorm((5,), eps=1e-05, elementwise_affine=True)"
     assert ln.weight.shape == (5,) and np.all(npy(ln.weight) == 1)
-    np.testing.assert_allclose(npy(ln(t64(x))), normalise_ref(x, (-1,), 1e-5), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(npy(ln(t64(x))), normalized_ref(x, (-1,), 1e-5), rtol=1e-9, atol=1e-12)
     ln2 = nn.LayerNorm([4, 5], eps=1e-3, bias=False).double().to(device)
     assert ln2.bias is None and ln2.weight.shape == (4, 5)
-    np.testing.assert_allclose(npy(ln2(t64(x))), normalise_ref(x, (1, 2), 1e-3), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(npy(ln2(t64(x))), normalized_ref(x, (1, 2), 1e-3), rtol=1e-9, atol=1e-12)
     check_module_grads(nn.LayerNorm(5).to(device), t64(x))
     gn = nn.GroupNorm(2, 4).double().to(device)
     assert repr(gn) == "GroupNorm(2, 4, eps=1e-05, affine=True)"
-    ref = normalise_ref(x.reshape(3, 2, 10), (2,), 1e-5).reshape(x.shape)
+    ref = normalized_ref(x.reshape(3, 2, 10), (2,), 1e-5).reshape(x.shape)
     np.testing.assert_allclose(npy(gn(t64(x))), ref, rtol=1e-9, atol=1e-12)
     check_module_grads(nn.GroupNorm(2, 4).to(device), t64(x))
     with pytest.raises(ValueError, match="num_channels must be divisible by num_groups"):
@@ -322,9 +299,9 @@ def test_layer_group_instance_norm(device):
     inorm = nn.InstanceNorm2d(4)
     assert repr(inorm) == "InstanceNorm2d(4, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)"
     x4 = rng.standard_normal((2, 4, 3, 3))
-    np.testing.assert_allclose(npy(inorm.double()(t64(x4))), normalise_ref(x4, (2, 3), 1e-5), rtol=1e-9,
+    np.testing.assert_allclose(npy(inorm.double()(t64(x4))), normalized_ref(x4, (2, 3), 1e-5), rtol=1e-9,
                                atol=1e-12)
-    np.testing.assert_allclose(npy(inorm(t64(x4[0]))), normalise_ref(x4[:1], (2, 3), 1e-5)[0], rtol=1e-9,
+    np.testing.assert_allclose(npy(inorm(t64(x4[0]))), normalized_ref(x4[:1], (2, 3), 1e-5)[0], rtol=1e-9,
                                atol=1e-12)
 
 

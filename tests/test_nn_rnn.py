@@ -17,6 +17,7 @@ from ember.nn.utils.rnn import (
     unpack_sequence,
     unpad_sequence,
 )
+from ember.ops.table import sigmoid_ref as sigmoid
 from helpers import DEVICE as _DEVICE
 from helpers import each_device_fixture, host, tensor
 from nn_checks import check_module_grads
@@ -29,10 +30,6 @@ def t64(a, requires_grad=False):
 
 
 npy = host
-
-
-def sigmoid(v):
-    return 1 / (1 + np.exp(-v))
 
 
 def cell_ref(mode, x, h, c, w):

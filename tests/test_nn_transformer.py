@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from ember import nn
 from helpers import DEVICE as _DEVICE
-from helpers import each_device_fixture, host, tensor
+from ember.ops.table import layer_norm_ref, softmax_ref
+from helpers import each_device_fixture, gelu_ref, host, tensor
 from nn_checks import check_module_grads
 
 device = each_device_fixture()  # every test runs once per device; _DEVICE[0] is the running one
@@ -18,11 +19,6 @@ def t64(a, requires_grad=False):
 
 
 npy = host
-
-
-def softmax(s):
-    e = np.exp(s - s.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
 
 
 def mha_ref(m, q, k, v, attn_mask=None, key_padding_mask=None):
@@ -55,7 +51,7 @@ def mha_ref(m, q, k, v, attn_mask=None, key_padding_mask=None):
                 scores[:, :am.shape[1]] += am
             if key_padding_mask is not None:
                 scores[:, :key_padding_mask.shape[1]][:, key_padding_mask[n]] = -np.inf
-            p = softmax(scores)
+            p = softmax_ref(scores, -1)
             weights[n, h] = p
             out[:, n, sl] = p @ V[:, n, sl]
     out = out @ npy(m.out_proj.weight).T + (npy(m.out_proj.bias) if m.out_proj.bias is not None else 0)
@@ -157,17 +153,12 @@ def test_mha_training_dropout_changes_weights(device):
 
 
 # ---- Transformer layers --------------------------------------------------------------------------
-def layer_norm_ref(x, ln):
-    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + ln.eps) * npy(ln.weight) + npy(ln.bias)
+def norm_ref(x, ln):
+    return layer_norm_ref(x, ln.normalized_shape, npy(ln.weight), npy(ln.bias), ln.eps)
 
 
 def linear_ref(x, lin):
     return x @ npy(lin.weight).T + npy(lin.bias)
-
-
-def gelu_ref(v):
-    return 0.5 * v * (1 + np.vectorize(math.erf)(v / math.sqrt(2)))
 
 
 def encoder_layer_ref(layer, x, mask=None, act=lambda v: np.maximum(v, 0)):
@@ -178,10 +169,10 @@ def encoder_layer_ref(layer, x, mask=None, act=lambda v: np.maximum(v, 0)):
         return linear_ref(act(linear_ref(v, layer.linear1)), layer.linear2)
 
     if layer.norm_first:
-        x = x + sa(layer_norm_ref(x, layer.norm1))
-        return x + ff(layer_norm_ref(x, layer.norm2))
-    x = layer_norm_ref(x + sa(x), layer.norm1)
-    return layer_norm_ref(x + ff(x), layer.norm2)
+        x = x + sa(norm_ref(x, layer.norm1))
+        return x + ff(norm_ref(x, layer.norm2))
+    x = norm_ref(x + sa(x), layer.norm1)
+    return norm_ref(x + ff(x), layer.norm2)
 
 
 @pytest.mark.parametrize("norm_first,activation", [(False, "relu"), (True, "gelu"), (False, nn.GELU())])
@@ -204,9 +195,9 @@ def test_decoder_layer_and_stacks_match_reference():
     rng = np.random.default_rng(4)
     tgt, mem = rng.standard_normal((2, 3, 8)), rng.standard_normal((2, 5, 8))
     t_, m_ = tgt.transpose(1, 0, 2), mem.transpose(1, 0, 2)
-    x = layer_norm_ref(t_ + mha_ref(dec.self_attn, t_, t_, t_)[0], dec.norm1)
-    x = layer_norm_ref(x + mha_ref(dec.multihead_attn, x, m_, m_)[0], dec.norm2)
-    x = layer_norm_ref(x + linear_ref(np.maximum(linear_ref(x, dec.linear1), 0), dec.linear2), dec.norm3)
+    x = norm_ref(t_ + mha_ref(dec.self_attn, t_, t_, t_)[0], dec.norm1)
+    x = norm_ref(x + mha_ref(dec.multihead_attn, x, m_, m_)[0], dec.norm2)
+    x = norm_ref(x + linear_ref(np.maximum(linear_ref(x, dec.linear1), 0), dec.linear2), dec.norm3)
     np.testing.assert_allclose(npy(dec(t64(tgt), t64(mem))), x.transpose(1, 0, 2), rtol=1e-9, atol=1e-11)
     enc_layer = make(nn.TransformerEncoderLayer, 8, 2, dim_feedforward=12)
     enc = nn.TransformerEncoder(enc_layer, num_layers=2, norm=nn.LayerNorm(8)).double().to(_DEVICE[0]).eval()
@@ -215,7 +206,7 @@ def test_decoder_layer_and_stacks_match_reference():
     ref = src
     for layer in enc.layers:
         ref = encoder_layer_ref(layer, ref)
-    np.testing.assert_allclose(npy(enc(t64(src))), layer_norm_ref(ref, enc.norm), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(npy(enc(t64(src))), norm_ref(ref, enc.norm), rtol=1e-9, atol=1e-11)
     assert next(iter(enc.state_dict())) == "layers.0.self_attn.in_proj_weight"
 
 

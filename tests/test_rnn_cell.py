@@ -1,11 +1,8 @@
 """LSTM and GRU cell kernels against NumPy float64 references (PyTorch gate order)."""
 import numpy as np
 import pytest
+from ember.ops.table import sigmoid_ref as sigmoid
 from kernel_checks import DTYPES, assert_close, check_gradients
-
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
 
 
 # ---- float64 references ------------------------------------------------------------------------
