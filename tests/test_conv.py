@@ -137,38 +137,20 @@ def check_all(kernels, x, w, b, gy, geometry, dtype):
 
     expected = ref_forward(x, w, b, *geometry)
     abs_sum = ref_forward(abs(x), abs(w), None if b is None else abs(b), *geometry)
-    assert_bounded(
-        run_forward(kernels, x, w, b, *geometry, dtype), expected, abs_sum, taps + 1, dtype
-    )
+    assert_bounded(run_forward(kernels, x, w, b, *geometry, dtype), expected, abs_sum, taps + 1, dtype)
 
     assert gy.shape == expected.shape
     gx = ref_backward_input(gy, w, x.shape, *geometry)
     gx_abs = ref_backward_input(abs(gy), abs(w), x.shape, *geometry)
-    assert_bounded(
-        run_backward_input(kernels, gy, w, x.shape, *geometry, dtype),
-        gx,
-        gx_abs,
-        (o // groups) * kh * kw,
-        dtype,
-    )
+    assert_bounded(run_backward_input(kernels, gy, w, x.shape, *geometry, dtype), gx, gx_abs,
+                   (o // groups) * kh * kw, dtype)
 
+    positions = gy.shape[0] * gy.shape[2] * gy.shape[3]  # the terms of each weight and bias gradient
     gw = ref_backward_weight(x, gy, w.shape, *geometry)
     gw_abs = ref_backward_weight(abs(x), abs(gy), w.shape, *geometry)
-    assert_bounded(
-        run_backward_weight(kernels, x, gy, w.shape, *geometry, dtype),
-        gw,
-        gw_abs,
-        gy.shape[0] * gy.shape[2] * gy.shape[3],
-        dtype,
-    )
-
-    assert_bounded(
-        run_bias_backward(kernels, gy, dtype),
-        gy.sum(axis=(0, 2, 3)),
-        abs(gy).sum(axis=(0, 2, 3)),
-        gy.shape[0] * gy.shape[2] * gy.shape[3],
-        dtype,
-    )
+    assert_bounded(run_backward_weight(kernels, x, gy, w.shape, *geometry, dtype), gw, gw_abs, positions, dtype)
+    assert_bounded(run_bias_backward(kernels, gy, dtype), gy.sum(axis=(0, 2, 3)), abs(gy).sum(axis=(0, 2, 3)),
+                   positions, dtype)
 
 
 def random_problem(rng):

@@ -12,8 +12,15 @@ STEPS = 5
 SHAPES = [(7,), (73, 74), (0,), (3, 1, 5)]
 
 
-def gradients(rng, shape, dtype):
-    return [rng.standard_normal(shape).astype(dtype) for _ in range(STEPS)]
+def problem(rng, shape, dtype):
+    """A random parameter and STEPS random gradients."""
+    return rng.standard_normal(shape).astype(dtype), [rng.standard_normal(shape).astype(dtype) for _ in range(STEPS)]
+
+
+def assert_state(kernels, dtype, pairs):
+    """Each (kernel array, float64 reference) pair agrees to within STEPS steps' rounding."""
+    for got, want in pairs:
+        assert_close(kernels.numpy(got), want, dtype, k=STEPS, scale=1)
 
 
 def reference(ref, p0, grads, **options):
@@ -27,8 +34,7 @@ def reference(ref, p0, grads, **options):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_sgd(kernels, rng, dtype, shape):
-    p0 = rng.standard_normal(shape).astype(dtype)
-    grads = gradients(rng, shape, dtype)
+    p0, grads = problem(rng, shape, dtype)
     for momentum, dampening, wd, nesterov, maximize in itertools.product(
             [0.0, 0.9], [0.0, 0.3], [0.0, 0.1], [False, True], [False, True]):
         if nesterov and (momentum == 0 or dampening != 0):
@@ -40,16 +46,13 @@ def test_sgd(kernels, rng, dtype, shape):
                                maximize, i == 0)
         rp, st = reference(sgd_ref, p0, grads, lr=0.05, momentum=momentum, dampening=dampening,
                            weight_decay=wd, nesterov=nesterov, maximize=maximize)
-        assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
-        if momentum:
-            assert_close(kernels.numpy(buf), st["b"], dtype, k=STEPS, scale=1)
+        assert_state(kernels, dtype, [(p, rp)] + ([(buf, st["b"])] if momentum else []))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_adam(kernels, rng, dtype, shape):
-    p0 = rng.standard_normal(shape).astype(dtype)
-    grads = gradients(rng, shape, dtype)
+    p0, grads = problem(rng, shape, dtype)
     for wd, amsgrad, maximize, decoupled in itertools.product([0.0, 0.1], [False, True],
                                                               [False, True], [False, True]):
         p = kernels.asarray(p0.copy())
@@ -60,16 +63,13 @@ def test_adam(kernels, rng, dtype, shape):
                                 amsgrad, maximize, decoupled)
         rp, st = reference(adam_ref, p0, grads, lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd,
                            amsgrad=amsgrad, maximize=maximize, decoupled=decoupled)
-        assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
-        for got, key in [(m, "m"), (v, "v")] + ([(vmax, "vmax")] if amsgrad else []):
-            assert_close(kernels.numpy(got), st[key], dtype, k=STEPS, scale=1)
+        assert_state(kernels, dtype, [(p, rp), (m, st["m"]), (v, st["v"])] + ([(vmax, st["vmax"])] if amsgrad else []))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_rmsprop(kernels, rng, dtype, shape):
-    p0 = rng.standard_normal(shape).astype(dtype)
-    grads = gradients(rng, shape, dtype)
+    p0, grads = problem(rng, shape, dtype)
     for wd, momentum, centered, maximize in itertools.product([0.0, 0.1], [0.0, 0.9],
                                                               [False, True], [False, True]):
         p = kernels.asarray(p0.copy())
@@ -81,15 +81,13 @@ def test_rmsprop(kernels, rng, dtype, shape):
                                    momentum, centered, maximize)
         rp, st = reference(rmsprop_ref, p0, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=wd,
                            momentum=momentum, centered=centered, maximize=maximize)
-        assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
-        assert_close(kernels.numpy(sq), st["v"], dtype, k=STEPS, scale=1)
+        assert_state(kernels, dtype, [(p, rp), (sq, st["v"])])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_adagrad(kernels, rng, dtype, shape):
-    p0 = rng.standard_normal(shape).astype(dtype)
-    grads = gradients(rng, shape, dtype)
+    p0, grads = problem(rng, shape, dtype)
     for lr_decay, wd, maximize in itertools.product([0.0, 0.1], [0.0, 0.1], [False, True]):
         p = kernels.asarray(p0.copy())
         s = kernels.asarray(np.full(shape, 0.1, dtype))  # initial_accumulator_value = 0.1
@@ -98,8 +96,7 @@ def test_adagrad(kernels, rng, dtype, shape):
                                    maximize)
         rp, st = reference(adagrad_ref, p0, grads, lr=0.1, lr_decay=lr_decay, weight_decay=wd, eps=1e-10,
                            initial_accumulator_value=0.1, maximize=maximize)
-        assert_close(kernels.numpy(p), rp, dtype, k=STEPS, scale=1)
-        assert_close(kernels.numpy(s), st["s"], dtype, k=STEPS, scale=1)
+        assert_state(kernels, dtype, [(p, rp), (s, st["s"])])
 
 
 def test_zero_weight_decay_keeps_infinite_parameters(kernels):

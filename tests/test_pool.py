@@ -410,17 +410,8 @@ def test_avg_pool_divisors(kernels):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(
-    "hw, out_hw",
-    [
-        ((7, 5), (3, 2)),
-        ((1, 9), (1, 4)),
-        ((4, 4), (4, 4)),
-        ((3, 5), (7, 8)),
-        ((6, 6), (1, 1)),
-        ((10, 7), (4, 3)),
-    ],
-)
+@pytest.mark.parametrize("hw, out_hw", [((7, 5), (3, 2)), ((1, 9), (1, 4)), ((4, 4), (4, 4)), ((3, 5), (7, 8)),
+                                        ((6, 6), (1, 1)), ((10, 7), (4, 3))])
 def test_adaptive_pools(kernels, dtype, hw, out_hw):
     rng = np.random.default_rng(hw[0] * 10 + out_hw[0])
     x = rng.standard_normal((2, 3, *hw)).astype(dtype)
@@ -493,14 +484,7 @@ def test_max_unpool(kernels, dtype):
 
 # ---- upsampling ------------------------------------------------------------------------------
 
-SIZES = [
-    ((3, 4), (6, 8)),
-    ((1, 5), (1, 11)),
-    ((5, 7), (3, 2)),
-    ((4, 4), (4, 4)),
-    ((1, 1), (3, 2)),
-    ((2, 3), (7, 7)),
-]
+SIZES = [((3, 4), (6, 8)), ((1, 5), (1, 11)), ((5, 7), (3, 2)), ((4, 4), (4, 4)), ((1, 1), (3, 2)), ((2, 3), (7, 7))]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -32,6 +32,12 @@ def encode(vocab: Vocab, text: str):
     return torch.tensor(vocab(list(text)), dtype=torch.long)
 
 
+def add_train_chars_flag(parser) -> None:
+    """--train-chars: the text examples' option to train on a prefix of the text (quick runs)."""
+    parser.add_argument("--train-chars", type=int, default=None,
+                        help="use only this much of the training text (default: all of it)")
+
+
 def pydoc_characters(train_chars: int | None):
     """Python's bundled documentation as characters: the vocabulary of the training text (its first
     ``train_chars`` characters when given), that text, and the training and validation id streams."""
@@ -83,8 +89,7 @@ def main(argv=None) -> float:
         p.add_argument("--bptt", type=int, default=64),
         p.add_argument("--batch-size", type=int, default=32),
         p.add_argument("--hidden", type=int, default=256),
-        p.add_argument("--train-chars", type=int, default=None,
-                       help="use only this much of the training text (default: all of it)")))
+        add_train_chars_flag(p)))
     vocab, train_text, train_ids, valid_ids = pydoc_characters(args.train_chars)
     train = batchify(train_ids, args.batch_size).to(args.device)
     valid = batchify(valid_ids, 16).to(args.device)

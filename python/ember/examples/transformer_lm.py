@@ -10,7 +10,7 @@ import ember as torch
 import ember.nn.functional as F
 from ember import nn
 from ember.examples._common import Timer, parse_args, plt, progress, save_curves, train_step
-from ember.examples.char_lstm import encode, pydoc_characters, unigram_cross_entropy
+from ember.examples.char_lstm import add_train_chars_flag, encode, pydoc_characters, unigram_cross_entropy
 
 
 class Block(nn.Module):
@@ -144,8 +144,7 @@ def main(argv=None) -> float:
         p.add_argument("--context", type=int, default=64),
         p.add_argument("--batch-size", type=int, default=32),
         p.add_argument("--dim", type=int, default=128),
-        p.add_argument("--train-chars", type=int, default=None,
-                       help="use only this much of the training text (default: all of it)")))
+        add_train_chars_flag(p)))
     vocab, _, train_ids, valid_ids = pydoc_characters(args.train_chars)
     model = TinyGPT(len(vocab), args.context, dim=args.dim).to(args.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.1, betas=(0.9, 0.95))
