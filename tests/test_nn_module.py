@@ -8,6 +8,10 @@ import ember.nn.functional as F
 import numpy as np
 import pytest
 from ember import nn
+from helpers import DEVICE as _DEVICE
+from helpers import each_device_fixture, host
+
+device = each_device_fixture()  # every test runs once per device; _DEVICE[0] is the running one
 
 
 class Block(nn.Module):
@@ -33,9 +37,14 @@ class Net(nn.Module):
         return self.head(self.block(x)) * self.scale
 
 
+def make_net():
+    """A Net on the running test's device."""
+    return Net().to(_DEVICE[0])
+
+
 # ---- registration --------------------------------------------------------------------------------
 def test_named_members_follow_registration_order():
-    net = Net()
+    net = make_net()
     assert [n for n, _ in net.named_parameters()] == [
         "scale", "block.fc.weight", "block.fc.bias", "block.bn.weight", "block.bn.bias", "head.weight"]
     assert [n for n, _ in net.named_buffers()] == [
@@ -119,7 +128,7 @@ def _non_leaf_param():
 
 
 def test_get_submodule_parameter_buffer_and_dir():
-    net = Net()
+    net = make_net()
     assert net.get_submodule("block.fc") is net.block.fc
     assert net.get_submodule("") is net
     assert net.get_parameter("block.fc.weight") is net.block.fc.weight
@@ -137,18 +146,18 @@ def test_get_submodule_parameter_buffer_and_dir():
 
 # ---- modes, grads, apply --------------------------------------------------------------------------
 def test_train_eval_requires_grad_zero_grad_apply():
-    net = Net()
+    net = make_net()
     assert net.training and net.block.bn.training
     assert net.eval() is net and not net.block.bn.training
     net.train()
     assert net.block.fc.training
     with pytest.raises(ValueError, match="training mode is expected to be boolean"):
         net.train("yes")
-    net(ember.randn(5, 3)).sum().backward()
+    net(ember.randn(5, 3, device=_DEVICE[0])).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     grad = net.head.weight.grad
     net.zero_grad(set_to_none=False)
-    assert net.head.weight.grad is grad and not grad.numpy().any()
+    assert net.head.weight.grad is grad and not host(grad).any()
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
     net.requires_grad_(False)
@@ -159,9 +168,9 @@ def test_train_eval_requires_grad_zero_grad_apply():
 
 
 def test_to_double_float_keep_parameter_identity():
-    net = Net()
+    net = make_net()
     params = list(net.parameters())
-    net(ember.randn(4, 3)).sum().backward()
+    net(ember.randn(4, 3, device=_DEVICE[0])).sum().backward()
     assert net.double() is net
     assert all(p is q for p, q in zip(params, net.parameters()))
     assert all(p.dtype == ember.float64 and p.grad.dtype == ember.float64 for p in net.parameters())
@@ -179,7 +188,7 @@ def test_to_double_float_keep_parameter_identity():
 
 # ---- state dict -----------------------------------------------------------------------------------
 def test_state_dict_keys_values_and_round_trip():
-    net = Net()
+    net = make_net()
     sd = net.state_dict()
     assert list(sd) == ["scale", "block.steps", "block.fc.weight", "block.fc.bias", "block.bn.weight",
                         "block.bn.bias", "block.bn.running_mean", "block.bn.running_var",
@@ -187,85 +196,85 @@ def test_state_dict_keys_values_and_round_trip():
     assert isinstance(sd, OrderedDict) and not sd["scale"].requires_grad
     assert sd["block.fc.weight"]._data is net.block.fc.weight._data  # shares memory, like PyTorch
     assert net.state_dict(keep_vars=True)["scale"] is net.scale
-    other = Net()
+    other = make_net()
     params = list(other.parameters())
     result = other.load_state_dict(sd)
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert repr(result) == "<All keys matched successfully>"
     assert all(p is q for p, q in zip(params, other.parameters()))  # loaded in place
     for k, v in other.state_dict().items():
-        np.testing.assert_array_equal(v.numpy(), sd[k].numpy())
-    x = ember.randn(5, 3)
+        np.testing.assert_array_equal(host(v), host(sd[k]))
+    x = ember.randn(5, 3, device=_DEVICE[0])
     net.eval(), other.eval()
-    np.testing.assert_array_equal(net(x).detach().numpy(), other(x).detach().numpy())
+    np.testing.assert_array_equal(host(net(x)), host(other(x)))
 
 
 def test_state_dict_survives_save_and_load(tmp_path):
-    net = Net()
-    net(ember.randn(4, 3))  # moves the BatchNorm statistics away from their initial values
+    net = make_net()
+    net(ember.randn(4, 3, device=_DEVICE[0]))  # moves the BatchNorm statistics away from their initial values
     ember.save(net.state_dict(), tmp_path / "net.pt")
-    other = Net()
+    other = make_net()
     other.load_state_dict(ember.load(tmp_path / "net.pt"))
     for (k, a), (k2, b) in zip(net.state_dict().items(), other.state_dict().items()):
         assert k == k2 and a.dtype == b.dtype
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(host(a), host(b))
 
 
 def test_load_state_dict_strictness_and_errors():
-    net = Net()
+    net = make_net()
     sd = net.state_dict()
     del sd["head.weight"]
-    sd["block.extra"] = ember.zeros(1)
-    sd["block.scratch"] = ember.zeros(2)  # non-persistent: not expected
+    sd["block.extra"] = ember.zeros(1, device=_DEVICE[0])
+    sd["block.scratch"] = ember.zeros(2, device=_DEVICE[0])  # non-persistent: not expected
     with pytest.raises(RuntimeError) as err:
-        Net().load_state_dict(sd)
+        make_net().load_state_dict(sd)
     msg = str(err.value)
     assert msg.startswith("Error(s) in loading state_dict for Net:")
     assert 'Missing key(s) in state_dict: "head.weight".' in msg
     assert 'Unexpected key(s) in state_dict: "block.extra", "block.scratch".' in msg
-    result = Net().load_state_dict(sd, strict=False)
+    result = make_net().load_state_dict(sd, strict=False)
     assert result.missing_keys == ["head.weight"]
     assert result.unexpected_keys == ["block.extra", "block.scratch"]
     bad = net.state_dict()
-    bad["head.weight"] = ember.zeros(3, 3)
+    bad["head.weight"] = ember.zeros(3, 3, device=_DEVICE[0])
     with pytest.raises(RuntimeError, match=r"size mismatch for head.weight: copying a param with shape "
                                            r"ember.Size\(\[3, 3\]\) from checkpoint, the shape in current model "
                                            r"is ember.Size\(\[2, 4\]\)"):
-        Net().load_state_dict(bad, strict=False)
+        make_net().load_state_dict(bad, strict=False)
 
 
 def test_load_state_dict_assign_replaces_tensors():
-    net = nn.Linear(2, 2)
-    w = ember.ones(2, 2)
-    net.load_state_dict({"weight": w, "bias": ember.zeros(2)}, assign=True)
+    net = nn.Linear(2, 2).to(_DEVICE[0])
+    w = ember.ones(2, 2, device=_DEVICE[0])
+    net.load_state_dict({"weight": w, "bias": ember.zeros(2, device=_DEVICE[0])}, assign=True)
     assert isinstance(net.weight, nn.Parameter) and net.weight._data is w._data and net.weight.requires_grad
 
 
 def test_deepcopy_gives_independent_module():
-    net = Net()
+    net = make_net()
     twin = copy.deepcopy(net)
     assert twin.block.fc.weight is not net.block.fc.weight
-    np.testing.assert_array_equal(twin.block.fc.weight.detach().numpy(), net.block.fc.weight.detach().numpy())
+    np.testing.assert_array_equal(host(twin.block.fc.weight), host(net.block.fc.weight))
     with ember.no_grad():
         twin.block.fc.weight.fill_(0)
-    assert net.block.fc.weight.detach().numpy().any()
+    assert host(net.block.fc.weight).any()
     assert isinstance(twin.scale, nn.Parameter)
 
 
 # ---- hooks ----------------------------------------------------------------------------------------
 def test_forward_pre_hooks_and_forward_hooks():
-    lin = nn.Linear(2, 2)
+    lin = nn.Linear(2, 2).to(_DEVICE[0])
     calls = []
     h1 = lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
     h2 = lin.register_forward_hook(lambda m, args, out: calls.append(("fwd", out.shape)) or out + 1)
-    out = lin(ember.randn(3, 2))
-    np.testing.assert_allclose(out.detach().numpy(), (lin.bias.detach().numpy() + 1)[None].repeat(3, 0),
+    out = lin(ember.randn(3, 2, device=_DEVICE[0]))
+    np.testing.assert_allclose(host(out), (host(lin.bias) + 1)[None].repeat(3, 0),
                                rtol=1e-6)
     assert calls == [("fwd", ember.Size([3, 2]))]
     h1.remove()
     h2.remove()
-    x = ember.randn(3, 2)
-    np.testing.assert_allclose(lin(x).detach().numpy(), F.linear(x, lin.weight, lin.bias).detach().numpy())
+    x = ember.randn(3, 2, device=_DEVICE[0])
+    np.testing.assert_allclose(host(lin(x)), host(F.linear(x, lin.weight, lin.bias)))
     order = []
     lin.register_forward_hook(lambda m, a, o: order.append("b"))
     lin.register_forward_hook(lambda m, a, o: order.append("a"), prepend=True)
@@ -285,20 +294,20 @@ def test_hooks_with_kwargs_and_always_call_and_context_manager():
                                 with_kwargs=True)
     seen = []
     m.register_forward_hook(lambda mod, args, kwargs, out: seen.append(kwargs["factor"]), with_kwargs=True)
-    assert m(ember.ones(1), factor=3.0).item() == 6.0
+    assert m(ember.ones(1, device=_DEVICE[0]), factor=3.0).item() == 6.0
     assert seen == [6.0]
     always = []
     with m.register_forward_hook(lambda mod, a, o: always.append(o), always_call=True), \
             pytest.raises(ValueError):
-        m(ember.ones(1), factor=-1.0)
+        m(ember.ones(1, device=_DEVICE[0]), factor=-1.0)
     assert always == [None]
-    m(ember.ones(1))
+    m(ember.ones(1, device=_DEVICE[0]))
     assert always == [None]  # removed by the context manager
 
 
 def test_full_backward_hook_sees_and_replaces_gradients():
-    lin = nn.Linear(3, 2).double()
-    x = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
+    lin = nn.Linear(3, 2).double().to(_DEVICE[0])
+    x = ember.randn(4, 3, dtype=ember.float64, requires_grad=True, device=_DEVICE[0])
     seen = {}
 
     def hook(module, grad_input, grad_output):
@@ -307,27 +316,27 @@ def test_full_backward_hook_sees_and_replaces_gradients():
 
     handle = lin.register_full_backward_hook(hook)
     out = lin(x)
-    g = ember.randn(4, 2, dtype=ember.float64)
+    g = ember.randn(4, 2, dtype=ember.float64, device=_DEVICE[0])
     out.backward(g)
-    w = lin.weight.detach().numpy()
-    np.testing.assert_allclose(seen["out"][0].numpy(), g.numpy())
-    np.testing.assert_allclose(seen["in"][0].numpy(), g.numpy() @ w)
-    np.testing.assert_allclose(x.grad.numpy(), 10 * g.numpy() @ w)
-    np.testing.assert_allclose(lin.weight.grad.numpy(), g.numpy().T @ x.detach().numpy())
+    w = host(lin.weight)
+    np.testing.assert_allclose(host(seen["out"][0]), host(g))
+    np.testing.assert_allclose(host(seen["in"][0]), host(g) @ w)
+    np.testing.assert_allclose(host(x.grad), 10 * host(g) @ w)
+    np.testing.assert_allclose(host(lin.weight.grad), host(g).T @ host(x))
     handle.remove()
     x.grad = None
     lin(x).backward(g)
-    np.testing.assert_allclose(x.grad.numpy(), g.numpy() @ w)
+    np.testing.assert_allclose(host(x.grad), host(g) @ w)
 
 
 def test_backward_hooks_with_inputs_that_need_no_grad():
-    lin = nn.Linear(3, 2)
+    lin = nn.Linear(3, 2).to(_DEVICE[0])
     seen = []
     lin.register_full_backward_pre_hook(lambda m, go: (go[0] * 0,))
     lin.register_full_backward_hook(lambda m, gi, go: seen.append((gi, go)))
-    lin(ember.randn(4, 3)).sum().backward()
+    lin(ember.randn(4, 3, device=_DEVICE[0])).sum().backward()
     assert len(seen) == 1 and seen[0][0] == (None,)
-    assert not seen[0][1][0].numpy().any() and not lin.weight.grad.numpy().any()
+    assert not host(seen[0][1][0]).any() and not host(lin.weight.grad).any()
 
 
 # ---- repr -----------------------------------------------------------------------------------------
