@@ -2,58 +2,22 @@
 All map an input of any shape (*) to the same shape unless stated otherwise."""
 from __future__ import annotations
 
-from typing import Callable
-
 from ... import ops
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
-from .module import Module
+from .module import Module, _FunctionalModule
 
 
-class _Activation(Module):
-    """An activation module: ``forward`` is ``_fn(input, *arguments)``, the constructor's arguments
-    being stored under the names in ``_args`` (in ``_fn``'s order); a subclass names both as class
-    keywords, ``class ReLU(_Activation, fn=F.relu, args=("inplace",))``. ``extra_repr`` lists them as
-    PyTorch does: ``name=value`` each, ``inplace=True`` only when set."""
-
-    _fn: Callable
-    _args: tuple[str, ...] = ()
-
-    def __init_subclass__(cls, fn: Callable | None = None, args: tuple[str, ...] | None = None,
-                          **kwargs) -> None:
-        super().__init_subclass__(**kwargs)
-        if fn is not None:
-            cls._fn = staticmethod(fn)
-        if args is not None:
-            cls._args = args
-
-    def __init__(self, *values) -> None:
-        super().__init__()
-        for name, value in zip(self._args, values, strict=True):
-            setattr(self, name, value)
-
-    def forward(self, input):
-        return type(self)._fn(input, *(getattr(self, name) for name in self._args))
-
-    def extra_repr(self) -> str:
-        values = {name: getattr(self, name) for name in self._args}
-        parts = [f"{name}={value!r}" if isinstance(value, str) else f"{name}={value}"
-                 for name, value in values.items() if name != "inplace"]
-        if values.get("inplace"):
-            parts.append("inplace=True")
-        return ", ".join(parts)
-
-
-class _InplaceActivation(_Activation, args=("inplace",)):
+class _InplaceActivation(_FunctionalModule, args=("inplace",)):
     """An activation whose only option is ``inplace``."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(inplace)
 
 
-class Threshold(_Activation, fn=F.threshold, args=("threshold", "value", "inplace")):
+class Threshold(_FunctionalModule, fn=F.threshold, args=("threshold", "value", "inplace")):
     """As ``torch.nn.Threshold``: ``value`` where ``x <= threshold``, else ``x``."""
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
@@ -64,7 +28,7 @@ class ReLU(_InplaceActivation, fn=F.relu):
     """As ``torch.nn.ReLU``: ``max(0, x)``."""
 
 
-class Hardtanh(_Activation, fn=F.hardtanh, args=("min_val", "max_val", "inplace")):
+class Hardtanh(_FunctionalModule, fn=F.hardtanh, args=("min_val", "max_val", "inplace")):
     """As ``torch.nn.Hardtanh``: ``x`` clamped to ``[min_val, max_val]``."""
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
@@ -83,7 +47,7 @@ class ReLU6(Hardtanh):
         return "inplace=True" if self.inplace else ""
 
 
-class LeakyReLU(_Activation, fn=F.leaky_relu, args=("negative_slope", "inplace")):
+class LeakyReLU(_FunctionalModule, fn=F.leaky_relu, args=("negative_slope", "inplace")):
     """As ``torch.nn.LeakyReLU``: ``x`` for ``x >= 0``, else ``negative_slope * x``."""
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
@@ -110,7 +74,7 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class RReLU(_Activation, args=("lower", "upper", "inplace")):
+class RReLU(_FunctionalModule, args=("lower", "upper", "inplace")):
     """As ``torch.nn.RReLU``: leaky ReLU with a slope drawn from ``U(lower, upper)`` in training,
     ``(lower + upper) / 2`` in evaluation."""
 
@@ -121,7 +85,7 @@ class RReLU(_Activation, args=("lower", "upper", "inplace")):
         return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
 
-class _AlphaActivation(_Activation, args=("alpha", "inplace")):
+class _AlphaActivation(_FunctionalModule, args=("alpha", "inplace")):
     """ELU and CELU: options ``alpha`` and ``inplace``."""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
@@ -140,7 +104,7 @@ class SELU(_InplaceActivation, fn=F.selu):
     """As ``torch.nn.SELU``: ``scale * elu(x, alpha)`` with the self-normalizing constants."""
 
 
-class GELU(_Activation, fn=F.gelu, args=("approximate",)):
+class GELU(_FunctionalModule, fn=F.gelu, args=("approximate",)):
     """``x * Phi(x)``; ``approximate='tanh'`` uses the tanh approximation."""
 
     def __init__(self, approximate: str = "none") -> None:
@@ -165,15 +129,15 @@ class Hardswish(_InplaceActivation, fn=F.hardswish):
     extra_repr = Module.extra_repr  # PyTorch's repr shows no options here
 
 
-class Sigmoid(_Activation, fn=F.sigmoid):
+class Sigmoid(_FunctionalModule, fn=F.sigmoid):
     """As ``torch.nn.Sigmoid``: ``1 / (1 + exp(-x))``."""
 
 
-class Tanh(_Activation, fn=F.tanh):
+class Tanh(_FunctionalModule, fn=F.tanh):
     """As ``torch.nn.Tanh``."""
 
 
-class Softplus(_Activation, fn=F.softplus, args=("beta", "threshold")):
+class Softplus(_FunctionalModule, fn=F.softplus, args=("beta", "threshold")):
     """As ``torch.nn.Softplus``: ``log(1 + exp(beta * x)) / beta``, linear where
     ``beta * x > threshold``."""
 
@@ -181,11 +145,11 @@ class Softplus(_Activation, fn=F.softplus, args=("beta", "threshold")):
         super().__init__(beta, threshold)
 
 
-class Softsign(_Activation, fn=F.softsign):
+class Softsign(_FunctionalModule, fn=F.softsign):
     """As ``torch.nn.Softsign``: ``x / (1 + |x|)``."""
 
 
-class _Shrink(_Activation, args=("lambd",)):
+class _Shrink(_FunctionalModule, args=("lambd",)):
     """Soft and hard shrinkage: one option ``lambd``, shown bare in the repr as PyTorch does."""
 
     def __init__(self, lambd: float = 0.5) -> None:
@@ -204,22 +168,22 @@ class Hardshrink(_Shrink, fn=F.hardshrink):
     """As ``torch.nn.Hardshrink``: ``x`` where ``|x| > lambd``, else 0."""
 
 
-class Tanhshrink(_Activation, fn=F.tanhshrink):
+class Tanhshrink(_FunctionalModule, fn=F.tanhshrink):
     """As ``torch.nn.Tanhshrink``: ``x - tanh(x)``."""
 
 
-class LogSigmoid(_Activation, fn=F.logsigmoid):
+class LogSigmoid(_FunctionalModule, fn=F.logsigmoid):
     """As ``torch.nn.LogSigmoid``: ``log(sigmoid(x))``."""
 
 
-class GLU(_Activation, fn=F.glu, args=("dim",)):
+class GLU(_FunctionalModule, fn=F.glu, args=("dim",)):
     """(*, 2M, *) -> (*, M, *) along ``dim``."""
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__(dim)
 
 
-class _SoftmaxBase(_Activation, args=("dim",)):
+class _SoftmaxBase(_FunctionalModule, args=("dim",)):
     """Softmax, LogSoftmax and Softmin: one option ``dim``."""
 
     def __init__(self, dim: int | None = None) -> None:

@@ -688,3 +688,38 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return self._get_name() + "(" + body + ")"
+
+
+class _FunctionalModule(Module):
+    """A module that wraps one ``nn.functional`` function: ``forward`` is ``_fn(input, *arguments)``,
+    the constructor's arguments being stored under the names in ``_args`` (in ``_fn``'s order). A
+    subclass names both as class keywords: ``class ReLU(_FunctionalModule, fn=F.relu,
+    args=("inplace",))``. ``extra_repr`` lists them as PyTorch does: ``name=value`` each (strings
+    quoted), ``inplace=True`` only when set."""
+
+    _fn: Callable
+    _args: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, fn: Callable | None = None, args: tuple[str, ...] | None = None,
+                          **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if fn is not None:
+            cls._fn = staticmethod(fn)
+        if args is not None:
+            cls._args = args
+
+    def __init__(self, *values) -> None:
+        super().__init__()
+        for name, value in zip(self._args, values, strict=True):
+            setattr(self, name, value)
+
+    def forward(self, input):
+        return type(self)._fn(input, *(getattr(self, name) for name in self._args))
+
+    def extra_repr(self) -> str:
+        values = {name: getattr(self, name) for name in self._args}
+        parts = [f"{name}={value!r}" if isinstance(value, str) else f"{name}={value}"
+                 for name, value in values.items() if name != "inplace"]
+        if values.get("inplace"):
+            parts.append("inplace=True")
+        return ", ".join(parts)
