@@ -80,6 +80,20 @@ def _register(hooks: OrderedDict, hook, prepend: bool, *side_sets) -> RemovableH
     return handle
 
 
+_SHOWN = object()  # an ``_options_repr`` default that no value equals: the option is always shown
+
+
+def _options_repr(module, lead: str, defaults: dict, quoted: bool = False) -> str:
+    """PyTorch's repr of a layer with many options: ``lead``, then ``, name=value`` (``repr(value)``
+    when ``quoted``) for each option of ``defaults`` whose value differs from its default."""
+    parts = [lead]
+    for name, default in defaults.items():
+        value = getattr(module, name)
+        if default is _SHOWN or value != default:
+            parts.append(f"{name}={value!r}" if quoted else f"{name}={value}")
+    return ", ".join(parts)
+
+
 # ---- full backward hooks -----------------------------------------------------------------------
 class _HookIdentity(Op):
     """Identity on a group of tensors whose backward hands the incoming gradients to a callback
