@@ -345,21 +345,25 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")  # noqa: TRY004
         return mod
 
-    def get_parameter(self, target: str) -> Parameter:
+    def _owner_of(self, target: str) -> tuple[Module, str]:
+        """The submodule holding the attribute at dotted path ``target``, and the attribute's name."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
             raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        return mod, name
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target``, e.g. ``"layer1.0.conv1.weight"``."""
+        mod, name = self._owner_of(target)
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError("`" + name + "` is not an nn.Parameter")  # noqa: TRY004
         return param
 
     def get_buffer(self, target: str) -> Tensor:
-        module_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        """The buffer at dotted path ``target``, e.g. ``"bn1.running_mean"``."""
+        mod, name = self._owner_of(target)
         if name not in mod._buffers:
             raise AttributeError("`" + name + "` is not a buffer")
         return getattr(mod, name)
