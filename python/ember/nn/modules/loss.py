@@ -116,16 +116,28 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class MarginRankingLoss(_Loss):
+class _PairMarginLoss(_Loss):
+    """MarginRankingLoss and CosineEmbeddingLoss: ``_fn(input1, input2, target, margin=...)``."""
+
+    _fn = None
+
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
-        return F.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+        return type(self)._fn(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class MarginRankingLoss(_PairMarginLoss):
+    """As ``torch.nn.MarginRankingLoss``: ``max(0, -y (x1 - x2) + margin)``."""
+
+    _fn = staticmethod(F.margin_ranking_loss)
 
 
 class HingeEmbeddingLoss(_Loss):
+    """As ``torch.nn.HingeEmbeddingLoss``: ``x`` where ``y = 1``, ``max(0, margin - x)`` where ``y = -1``."""
+
     def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -134,13 +146,11 @@ class HingeEmbeddingLoss(_Loss):
         return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
 
-class CosineEmbeddingLoss(_Loss):
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
+class CosineEmbeddingLoss(_PairMarginLoss):
+    """As ``torch.nn.CosineEmbeddingLoss``: ``1 - cos(x1, x2)`` where ``y = 1``,
+    ``max(0, cos(x1, x2) - margin)`` where ``y = -1``."""
 
-    def forward(self, input1, input2, target):
-        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+    _fn = staticmethod(F.cosine_embedding_loss)
 
 
 class TripletMarginLoss(_Loss):
