@@ -42,11 +42,25 @@ class _ModuleSequence(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def extend(self, modules: Iterable[Module]) -> Self:
+        """Append each of ``modules``."""
+        return _extend(self, modules)
+
     def pop(self, key: int) -> Module:
         """Remove and return the module at ``key``."""
         v = self[key]
         del self[key]
         return v
+
+
+def _extend(container, values: Iterable):
+    """``container.append`` each of ``values``; returns ``container``."""
+    if not isinstance(values, Iterable) or isinstance(values, Tensor):
+        raise TypeError(f"{type(container).__name__}.extend should be called with an iterable, but got "
+                        + type(values).__name__)
+    for value in values:
+        container.append(value)
+    return container
 
 
 def _check_sequential(other) -> None:
@@ -102,11 +116,6 @@ class Sequential(_ModuleSequence):
         _renumber(self._modules, items)
         return self
 
-    def extend(self, sequential: Iterable[Module]) -> Sequential:
-        for m in sequential:
-            self.append(m)
-        return self
-
     def forward(self, input):
         for module in self:
             input = module(input)
@@ -147,14 +156,6 @@ class ModuleList(_ModuleSequence):
         items = list(self._modules.values())
         items.insert(index, module)
         _renumber(self._modules, items)
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        if not isinstance(modules, Iterable):
-            raise TypeError("ModuleList.extend should be called with an iterable, but got "
-                            + type(modules).__name__)
-        for m in modules:
-            self.append(m)
-        return self
 
     def __repr__(self) -> str:
         # runs of identical children print once: "(0-5): 6 x TransformerEncoderLayer(...)"
@@ -289,12 +290,8 @@ class ParameterList(Module):
         return self
 
     def extend(self, values: Iterable) -> ParameterList:
-        if not isinstance(values, Iterable) or isinstance(values, Tensor):
-            raise TypeError("ParameterList.extend should be called with an iterable, but got "
-                            + type(values).__name__)
-        for v in values:
-            self.append(v)
-        return self
+        """Append each of ``values``."""
+        return _extend(self, values)
 
     def extra_repr(self) -> str:
         return "\n".join(f"  ({i}): " + _param_repr(p) for i, p in enumerate(self))
