@@ -87,6 +87,8 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
+    """As ``torch.nn.SmoothL1Loss``: squared error below ``beta`` (halved, over ``beta``), absolute error above."""
+
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
@@ -96,6 +98,8 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """As ``torch.nn.HuberLoss``: squared error below ``delta`` (halved), ``delta``-scaled absolute error above."""
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = delta
@@ -154,6 +158,8 @@ class CosineEmbeddingLoss(_PairMarginLoss):
 
 
 class TripletMarginLoss(_Loss):
+    """As ``torch.nn.TripletMarginLoss``: ``max(d(a, p) - d(a, n) + margin, 0)`` with the p-norm distance."""
+
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                  size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -167,6 +173,9 @@ class TripletMarginLoss(_Loss):
 
 
 class TripletMarginWithDistanceLoss(_Loss):
+    """As ``torch.nn.TripletMarginWithDistanceLoss``: the triplet loss with ``distance_function``
+    (pairwise Euclidean distance by default)."""
+
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
                  reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
@@ -183,6 +192,9 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
+    """As ``torch.nn.PoissonNLLLoss``: negative log likelihood of targets under Poisson(input)
+    (``exp(input)`` with ``log_input``)."""
+
     def __init__(self, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-8,
                  reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -194,6 +206,8 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
+    """As ``torch.nn.GaussianNLLLoss``: negative log likelihood of targets under N(input, var)."""
+
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
@@ -203,16 +217,24 @@ class GaussianNLLLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
+    """As ``torch.nn.SoftMarginLoss``: ``log(1 + exp(-y x))`` for targets ``y`` of +-1."""
+
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """As ``torch.nn.MultiLabelSoftMarginLoss``: per-class binary cross-entropy of logits, averaged
+    over the classes."""
+
     def forward(self, input, target):
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class MultiMarginLoss(_WeightedLoss):
+    """As ``torch.nn.MultiMarginLoss``: multi-class hinge loss ``max(0, margin - x[y] + x[i]) ** p``
+    averaged over the classes ``i != y``."""
+
     def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
                  reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
