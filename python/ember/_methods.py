@@ -67,27 +67,6 @@ class _Methods:
                 "uint8": "ByteTensor", "bool": "BoolTensor"}[self.dtype.name]
         return self.to(_dtype.to_dtype(dtype))
 
-    def float(self) -> Tensor:
-        return self.to(_dtype.float32)
-
-    def double(self) -> Tensor:
-        return self.to(_dtype.float64)
-
-    def half(self) -> Tensor:
-        return self.to(_dtype.float16)
-
-    def long(self) -> Tensor:
-        return self.to(_dtype.int64)
-
-    def int(self) -> Tensor:
-        return self.to(_dtype.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(_dtype.bool)
-
-    def byte(self) -> Tensor:
-        return self.to(_dtype.uint8)
-
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
@@ -193,10 +172,26 @@ class _Methods:
         return self.T
 
 
+# The dtype shorthands: ``x.float()`` is ``x.to(ember.float32)`` and so on.
+_CASTS = {"float": _dtype.float32, "double": _dtype.float64, "half": _dtype.float16,
+          "long": _dtype.int64, "int": _dtype.int32, "bool": _dtype.bool, "byte": _dtype.uint8}
+
+
+def _cast_method(name: str, dtype: _dtype.dtype):
+    def cast(self) -> Tensor:
+        return self.to(dtype)
+
+    cast.__name__ = cast.__qualname__ = name
+    cast.__doc__ = f"``self.to(ember.{dtype.name})``, as ``torch.Tensor.{name}``."
+    return cast
+
+
 def _install() -> None:
     for name, attr in vars(_Methods).items():
         if isinstance(attr, (types.FunctionType, property)):
             setattr(Tensor, name, attr)
+    for name, dtype in _CASTS.items():
+        setattr(Tensor, name, _cast_method(name, dtype))
     # Every function in ember.ops that takes a tensor first is also a method (x.exp(), x.sum(1)).
     for name, fn in ops.METHODS.items():
         if not hasattr(Tensor, name):

@@ -36,14 +36,20 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (list, tuple)) else (x,)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
-    """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (``inputs`` limits which leaves)."""
+def _roots(tensors, grad_tensors) -> tuple[tuple, list]:
+    """The roots of a backward pass as a tuple, each checked to require grad, and their seed
+    gradients (``grad_tensors``, or ones for scalar roots)."""
     tensors = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) or (None,) * len(tensors)
     for t in tensors:
         if not t.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    seeds = [_seed(t, g) for t, g in zip(tensors, grads)]
+    return tensors, [_seed(t, g) for t, g in zip(tensors, grads)]
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+    """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (``inputs`` limits which leaves)."""
+    tensors, seeds = _roots(tensors, grad_tensors)
     retain = create_graph if retain_graph is None else retain_graph
     if inputs is not None:
         inputs = _as_tuple(inputs)
@@ -58,13 +64,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused: bool = False, is_grads_batched: bool = False):
     """Gradients of ``outputs`` with respect to ``inputs`` (returned, not accumulated)."""
-    outputs = _as_tuple(outputs)
+    outputs, seeds = _roots(outputs, grad_outputs)
     inputs = _as_tuple(inputs)
-    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
-    for t in outputs:
-        if not t.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    seeds = [_seed(t, g) for t, g in zip(outputs, grads)]
     retain = create_graph if retain_graph is None else retain_graph
     return run_backward(outputs, seeds, retain, create_graph, inputs=inputs, allow_unused=allow_unused)
 

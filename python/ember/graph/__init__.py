@@ -9,47 +9,15 @@ of this package works without ``ember.nn``.
 """
 from typing import Any
 
+from . import utils
 from .data import Batch, Data
 from .datasets import KarateClub, karate_club
 from .loader import DataLoader
-from .utils import (
-    add_self_loops,
-    degree,
-    dense_to_edge_index,
-    dense_to_sparse,
-    gcn_norm,
-    global_add_pool,
-    global_max_pool,
-    global_mean_pool,
-    remove_self_loops,
-    scatter_sum,
-    segment_softmax,
-    to_dense_adj,
-    to_undirected,
-)
+from .utils import *  # noqa: F403 (the utilities, re-exported under their own __all__)
 
 # GCNConv and GATConv are left out of __all__ so that ``from ember.graph import *`` does not
 # import ember.nn; import them by name.
-__all__ = [
-    "Batch",
-    "Data",
-    "DataLoader",
-    "KarateClub",
-    "add_self_loops",
-    "degree",
-    "dense_to_edge_index",
-    "dense_to_sparse",
-    "gcn_norm",
-    "global_add_pool",
-    "global_max_pool",
-    "global_mean_pool",
-    "karate_club",
-    "remove_self_loops",
-    "scatter_sum",
-    "segment_softmax",
-    "to_dense_adj",
-    "to_undirected",
-]
+__all__ = ["Batch", "Data", "DataLoader", "KarateClub", "karate_club", *utils.__all__]
 
 _LAYERS = ("GCNConv", "GATConv")
 

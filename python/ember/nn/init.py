@@ -101,15 +101,18 @@ def _fill(tensor: Tensor, host_values: np.ndarray) -> Tensor:
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill ``tensor`` with ``val`` in place, outside autograd (``torch.nn.init.constant_``)."""
     with grad_mode.no_grad():
         return tensor.fill_(val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with ones in place (``torch.nn.init.ones_``)."""
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with zeros in place (``torch.nn.init.zeros_``)."""
     with grad_mode.no_grad():
         return tensor.zero_()
 

@@ -1,20 +1,10 @@
 """``optim.Adam`` and ``optim.AdamW`` (decoupled weight decay), on the fused ``adam_step`` kernel."""
 from __future__ import annotations
 
-from .optimizer import (
-    Optimizer,
-    _check_differentiable,
-    _check_options,
-    _evaluate_closure,
-    _fused_update,
-    _increment_step,
-    _init_state,
-    _params_with_grad,
-    _zeros_like,
-)
+from .optimizer import _fused_update, _increment_step, _init_state, _ParamwiseOptimizer, _zeros_like
 
 
-class Adam(Optimizer):
+class Adam(_ParamwiseOptimizer):
     r"""PyTorch's Adam. With ``g = grad`` (``-grad`` when maximizing) at step ``t``:
 
     .. code-block:: text
@@ -29,37 +19,32 @@ class Adam(Optimizer):
     State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad).
     """
 
+    _checked = ("lr", "eps", "betas", "weight_decay")
+
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        _check_options(lr=lr, eps=eps, weight_decay=weight_decay, betas=betas)
-        _check_differentiable(differentiable)
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
                     "capturable": capturable, "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """One Adam update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = _evaluate_closure(closure)
-        for group in self.param_groups:
-            beta1, beta2 = (float(b) for b in group["betas"])
-            amsgrad = bool(group["amsgrad"])
-            for p in _params_with_grad(group):
-                state = _init_state(self.state[p], p, "exp_avg", "exp_avg_sq")
-                if amsgrad and "max_exp_avg_sq" not in state:
-                    state["max_exp_avg_sq"] = _zeros_like(p)
-                step = _increment_step(state)
-                _fused_update("adam_step", p, [state["exp_avg"], state["exp_avg_sq"],
-                                               state["max_exp_avg_sq"] if amsgrad else None],
-                              step=step, lr=float(group["lr"]), beta1=beta1, beta2=beta2,
-                              eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
-                              amsgrad=amsgrad, maximize=bool(group["maximize"]),
-                              decoupled_weight_decay=bool(group["decoupled_weight_decay"]))
-        return loss
+    def _update(self, p, group):
+        beta1, beta2 = (float(b) for b in group["betas"])
+        amsgrad = bool(group["amsgrad"])
+        state = _init_state(self.state[p], p, "exp_avg", "exp_avg_sq")
+        if amsgrad and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = _zeros_like(p)
+        step = _increment_step(state)
+        _fused_update("adam_step", p, [state["exp_avg"], state["exp_avg_sq"],
+                                       state["max_exp_avg_sq"] if amsgrad else None],
+                      step=step, lr=float(group["lr"]), beta1=beta1, beta2=beta2,
+                      eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
+                      amsgrad=amsgrad, maximize=bool(group["maximize"]),
+                      decoupled_weight_decay=bool(group["decoupled_weight_decay"]))
 
 
 class AdamW(Adam):

@@ -8,6 +8,7 @@ the previous one, so that schedulers compose when chained); those with a closed 
 """
 from __future__ import annotations
 
+import functools
 import math
 import types
 import warnings
@@ -53,13 +54,30 @@ def _check_verbose(verbose) -> None:
                       "learning rate.", UserWarning, stacklevel=3)
 
 
-def _per_group(name: str, optimizer: Optimizer, value) -> list:
-    """One value per parameter group: a list/tuple of that length, or a scalar repeated."""
+def _per_group(name: str, optimizer: Optimizer, value,
+               mismatch: str = "expected {expected} values for {name}, got {got}") -> list:
+    """One value per parameter group: a list/tuple of that length, or a scalar repeated. A list of
+    another length raises ValueError(``mismatch``, filled with ``expected``, ``name`` and ``got``)."""
+    expected = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
-        if len(value) != len(optimizer.param_groups):
-            raise ValueError(f"expected {len(optimizer.param_groups)} values for {name}, got {len(value)}")
+        if len(value) != expected:
+            raise ValueError(mismatch.format(expected=expected, name=name, got=len(value)))
         return list(value)
-    return [value] * len(optimizer.param_groups)
+    return [value] * expected
+
+
+def _warn_outside_step(get_lr: Callable) -> Callable:
+    """Wrap a subclass's ``get_lr`` to warn, as PyTorch does, when it is called outside ``step()``
+    (``get_last_lr()`` is the way to read the learning rate)."""
+
+    @functools.wraps(get_lr)
+    def wrapper(self):
+        if not self._get_lr_called_within_step:
+            warnings.warn("To get the last learning rate computed by the scheduler, please use "
+                          "`get_last_lr()`.", UserWarning, stacklevel=2)
+        return get_lr(self)
+
+    return wrapper
 
 
 class LRScheduler:
@@ -73,6 +91,11 @@ class LRScheduler:
     """
 
     _get_lr_called_within_step = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_lr" in cls.__dict__:
+            cls.get_lr = _warn_outside_step(cls.__dict__["get_lr"])
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1, verbose="deprecated") -> None:
         _check_optimizer(optimizer)
@@ -108,11 +131,6 @@ class LRScheduler:
     def get_lr(self) -> list[float]:
         raise NotImplementedError
 
-    def _warn_if_called_outside_step(self) -> None:
-        if not self._get_lr_called_within_step:
-            warnings.warn("To get the last learning rate computed by the scheduler, please use "
-                          "`get_last_lr()`.", UserWarning, stacklevel=3)
-
     def step(self, epoch: float | None = None) -> None:
         """Advance the schedule by one step (or, deprecated, jump to ``epoch``)."""
         if self._step_count == 1 and not self.optimizer._opt_called:
@@ -147,6 +165,10 @@ class LRScheduler:
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
+    def _scaled(self, factor: float) -> list[float]:
+        """Each group's current lr times ``factor`` (1 leaves it as it is)."""
+        return [lr * factor for lr in self._current_lrs()]
+
 
 _LRScheduler = LRScheduler  # the pre-2.0 name
 
@@ -172,7 +194,6 @@ class LambdaLR(_LambdaScheduler):
     """``lr = initial_lr * lr_lambda(epoch)``; ``lr_lambda`` is a function or one per group."""
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
 
@@ -180,7 +201,6 @@ class MultiplicativeLR(_LambdaScheduler):
     """``lr = lr * lr_lambda(epoch)`` at every step after the first."""
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
         if self.last_epoch > 0:
             return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
         return self._current_lrs()
@@ -188,11 +208,7 @@ class MultiplicativeLR(_LambdaScheduler):
 
 def _lambdas(optimizer: Optimizer, lr_lambda) -> list:
     _check_optimizer(optimizer)
-    if isinstance(lr_lambda, (list, tuple)):
-        if len(lr_lambda) != len(optimizer.param_groups):
-            raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
-        return list(lr_lambda)
-    return [lr_lambda] * len(optimizer.param_groups)
+    return _per_group("lr_lambda", optimizer, lr_lambda, "Expected {expected} lr_lambdas, but got {got}")
 
 
 def _state_with_lambdas(scheduler: LRScheduler) -> dict:
@@ -222,10 +238,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
-        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return self._current_lrs()
-        return [lr * self.gamma for lr in self._current_lrs()]
+        decays = self.last_epoch != 0 and self.last_epoch % self.step_size == 0
+        return self._scaled(self.gamma if decays else 1.0)
 
     def _get_closed_form_lr(self) -> list[float]:
         decays = self.last_epoch // self.step_size
@@ -242,10 +256,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
-        if self.last_epoch not in self.milestones:
-            return self._current_lrs()
-        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
+        return self._scaled(self.gamma ** self.milestones.get(self.last_epoch, 0))
 
     def _get_closed_form_lr(self) -> list[float]:
         passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
@@ -268,12 +279,9 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
         if self.last_epoch == 0:
-            return [lr * self.factor for lr in self._current_lrs()]
-        if self.last_epoch != self.total_iters:
-            return self._current_lrs()
-        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+            return self._scaled(self.factor)
+        return self._scaled(1.0 / self.factor if self.last_epoch == self.total_iters else 1.0)
 
     def _get_closed_form_lr(self) -> list[float]:
         done = self.last_epoch >= self.total_iters
@@ -297,15 +305,13 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
         if self.last_epoch == 0:
-            return [lr * self.start_factor for lr in self._current_lrs()]
+            return self._scaled(self.start_factor)
         if self.last_epoch > self.total_iters:
             return self._current_lrs()
         # ratio of the factors at this step and the previous one
         delta = self.end_factor - self.start_factor
-        ratio = 1.0 + delta / (self.total_iters * self.start_factor + (self.last_epoch - 1) * delta)
-        return [lr * ratio for lr in self._current_lrs()]
+        return self._scaled(1.0 + delta / (self.total_iters * self.start_factor + (self.last_epoch - 1) * delta))
 
     def _get_closed_form_lr(self) -> list[float]:
         frac = min(self.total_iters, self.last_epoch) / self.total_iters
@@ -322,10 +328,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
-        if self.last_epoch == 0:
-            return self._current_lrs()
-        return [lr * self.gamma for lr in self._current_lrs()]
+        return self._scaled(self.gamma if self.last_epoch != 0 else 1.0)
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
@@ -341,12 +344,10 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
         if self.last_epoch == 0 or self.last_epoch > self.total_iters:
             return self._current_lrs()
-        ratio = ((1.0 - self.last_epoch / self.total_iters)
-                 / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [lr * ratio for lr in self._current_lrs()]
+        return self._scaled(((1.0 - self.last_epoch / self.total_iters)
+                             / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power)
 
     def _get_closed_form_lr(self) -> list[float]:
         frac = min(self.total_iters, self.last_epoch) / self.total_iters
@@ -366,7 +367,6 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
         epoch, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         if epoch == 0:
             return self._current_lrs()
@@ -406,7 +406,6 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
         cos = math.cos(math.pi * self.T_cur / self.T_i)
         return [self.eta_min + (base_lr - self.eta_min) * (1 + cos) / 2 for base_lr in self.base_lrs]
 
@@ -521,7 +520,6 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self) -> list[float]:
-        self._warn_if_called_outside_step()
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is "

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import (
-    Optimizer,
-    _check_differentiable,
-    _check_options,
-    _evaluate_closure,
-    _grad_of,
-    _increment_step,
-    _init_state,
-    _mark_updated,
-    _params_with_grad,
-)
+from .optimizer import _grad_of, _increment_step, _init_state, _mark_updated, _ParamwiseOptimizer
 
 
-class NAdam(Optimizer):
+class NAdam(_ParamwiseOptimizer):
     r"""PyTorch's NAdam. With ``g = grad`` (``-grad`` when maximizing) at step t and
     ``mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay))``:
 
@@ -32,48 +22,41 @@ class NAdam(Optimizer):
     State per parameter: ``step``, ``mu_product``, ``exp_avg``, ``exp_avg_sq``.
     """
 
+    _checked = ("lr", "eps", "betas", "weight_decay", "momentum_decay")
+
     def __init__(self, params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        _check_options(lr=lr, eps=eps, weight_decay=weight_decay, betas=betas)
-        if not momentum_decay >= 0.0:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
-        _check_differentiable(differentiable)
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay,
                     "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
                     "foreach": foreach, "capturable": capturable, "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """One NAdam update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = _evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            momentum_decay = float(group["momentum_decay"])
-            for p in _params_with_grad(group):
-                state = _init_state(self.state[p], p, "exp_avg", "exp_avg_sq", mu_product=1.0)
-                step = _increment_step(state)
-                xp = backend.xp_of(p._data)
-                decoupled = bool(group["decoupled_weight_decay"])
-                g = _grad_of(p, group["maximize"], 0.0 if decoupled else weight_decay)
-                if decoupled and weight_decay != 0:
-                    p._data *= 1 - lr * weight_decay
-                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
-                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
-                product = state["mu_product"]._data
-                product *= mu  # in the scalar tensor's precision, as PyTorch
-                mu_product = float(product)
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                exp_avg *= beta1
-                exp_avg += (1 - beta1) * g
-                exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * g * g
-                denom = xp.sqrt(exp_avg_sq / (1 - beta2 ** step)) + eps
-                p._data -= lr * (1 - mu) / (1 - mu_product) * g / denom
-                p._data -= lr * mu_next / (1 - mu_product * mu_next) * exp_avg / denom
-                _mark_updated(p)
-        return loss
+    def _update(self, p, group):
+        lr, weight_decay = float(group["lr"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        momentum_decay = float(group["momentum_decay"])
+        state = _init_state(self.state[p], p, "exp_avg", "exp_avg_sq", mu_product=1.0)
+        step = _increment_step(state)
+        xp = backend.xp_of(p._data)
+        decoupled = bool(group["decoupled_weight_decay"])
+        g = _grad_of(p, group["maximize"], 0.0 if decoupled else weight_decay)
+        if decoupled and weight_decay != 0:
+            p._data *= 1 - lr * weight_decay
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+        product = state["mu_product"]._data
+        product *= mu  # in the scalar tensor's precision, as PyTorch
+        mu_product = float(product)
+        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        exp_avg *= beta1
+        exp_avg += (1 - beta1) * g
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * g * g
+        denom = xp.sqrt(exp_avg_sq / (1 - beta2 ** step)) + float(group["eps"])
+        p._data -= lr * (1 - mu) / (1 - mu_product) * g / denom
+        p._data -= lr * mu_next / (1 - mu_product * mu_next) * exp_avg / denom
+        _mark_updated(p)

@@ -278,26 +278,29 @@ def _init_state(state: dict, p: Tensor, *buffers: str, **scalars: float) -> dict
     return state
 
 
-def _check_options(lr=None, eps=None, weight_decay=None, betas=None, momentum=None) -> None:
-    """PyTorch's argument checks, shared by the optimizers' constructors."""
-    if lr is not None and not lr >= 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if eps is not None and not eps >= 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if weight_decay is not None and not weight_decay >= 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-    if momentum is not None and not momentum >= 0.0:
-        raise ValueError(f"Invalid momentum value: {momentum}")
-    if betas is not None:
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+# PyTorch's constructor checks: option -> (how its message names it, the valid values).
+_OPTION_RULES: dict[str, tuple[str, Callable[[float], bool]]] = {
+    "lr": ("learning rate", lambda v: v >= 0.0),
+    "eps": ("epsilon value", lambda v: v >= 0.0),
+    "rho": ("rho value", lambda v: 0.0 <= v <= 1.0),
+    **{name: (f"{name} value", lambda v: v >= 0.0)
+       for name in ("weight_decay", "momentum", "alpha", "lr_decay", "initial_accumulator_value",
+                    "momentum_decay")},
+}
 
 
-def _check_differentiable(differentiable: bool) -> None:
-    if differentiable:
-        raise NotImplementedError("ember optimizers update parameters in place outside autograd; "
-                                  "differentiable=True is not supported")
+def _check_options(**options) -> None:
+    """PyTorch's argument checks of the optimizers' constructors, run in the order given (the one
+    of PyTorch's constructor, so that the first bad option is the one reported)."""
+    for name, value in options.items():
+        if name == "betas":
+            for i, beta in enumerate(value):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+            continue
+        label, valid = _OPTION_RULES[name]
+        if not valid(value):
+            raise ValueError(f"Invalid {label}: {value}")
 
 
 def _evaluate_closure(closure):
@@ -309,6 +312,35 @@ def _evaluate_closure(closure):
 
 def _params_with_grad(group: dict):
     return (p for p in group["params"] if p.grad is not None)
+
+
+class _ParamwiseOptimizer(Optimizer):
+    """An optimizer whose ``step`` updates each parameter that has a gradient on its own, through
+    ``_update(p, group)``. The constructor checks the options named in ``_checked`` (in
+    PyTorch's order) before it takes the parameters, as PyTorch's constructors do."""
+
+    _checked: tuple[str, ...] = ()
+
+    def __init__(self, params, defaults: dict[str, Any]) -> None:
+        self._check(defaults)
+        if defaults.get("differentiable"):
+            raise NotImplementedError("ember optimizers update parameters in place outside "
+                                      "autograd; differentiable=True is not supported")
+        super().__init__(params, defaults)
+
+    def _check(self, defaults: dict[str, Any]) -> None:
+        _check_options(**{name: defaults[name] for name in self._checked})
+
+    def _update(self, p: Tensor, group: dict) -> None:
+        raise NotImplementedError
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
+        loss = _evaluate_closure(closure)
+        for group in self.param_groups:
+            for p in _params_with_grad(group):
+                self._update(p, group)
+        return loss
 
 
 def _grad_of(p: Tensor, maximize: bool, weight_decay: float):

@@ -2,18 +2,10 @@
 weight decay and ``maximize``, on the fused ``sgd_step`` kernel."""
 from __future__ import annotations
 
-from .optimizer import (
-    Optimizer,
-    _check_differentiable,
-    _check_options,
-    _evaluate_closure,
-    _fused_update,
-    _params_with_grad,
-    _zeros_like,
-)
+from .optimizer import _fused_update, _ParamwiseOptimizer, _zeros_like
 
 
-class SGD(Optimizer):
+class SGD(_ParamwiseOptimizer):
     r"""PyTorch's SGD. With ``g = grad + weight_decay * p`` (``-grad`` when maximizing):
 
     .. code-block:: text
@@ -26,35 +18,32 @@ class SGD(Optimizer):
     State per parameter: ``momentum_buffer`` (when momentum != 0).
     """
 
+    _checked = ("lr", "momentum", "weight_decay")
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
-        _check_options(lr=lr, weight_decay=weight_decay, momentum=momentum)
-        _check_differentiable(differentiable)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
                     "foreach": foreach, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """One SGD update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = _evaluate_closure(closure)
-        for group in self.param_groups:
-            momentum = float(group["momentum"])
-            for p in _params_with_grad(group):
-                buf, first_step = None, False
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = _zeros_like(p)
-                        first_step = True
-                _fused_update("sgd_step", p, [buf], lr=float(group["lr"]), momentum=momentum,
-                              dampening=float(group["dampening"]),
-                              weight_decay=float(group["weight_decay"]),
-                              nesterov=bool(group["nesterov"]), maximize=bool(group["maximize"]),
-                              first_step=first_step)
-        return loss
+    def _check(self, defaults):
+        super()._check(defaults)
+        if defaults["nesterov"] and (defaults["momentum"] <= 0 or defaults["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def _update(self, p, group):
+        momentum = float(group["momentum"])
+        buf, first_step = None, False
+        if momentum != 0:
+            state = self.state[p]  # only with momentum, as PyTorch: no state otherwise
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = _zeros_like(p)
+                first_step = True
+        _fused_update("sgd_step", p, [buf], lr=float(group["lr"]), momentum=momentum,
+                      dampening=float(group["dampening"]), weight_decay=float(group["weight_decay"]),
+                      nesterov=bool(group["nesterov"]), maximize=bool(group["maximize"]),
+                      first_step=first_step)

@@ -64,6 +64,11 @@ def _tokens_of(iterator: Iterable) -> Iterable[str]:
             yield from item
 
 
+def _special_index(token: str) -> property:
+    """A read-only property: the id of ``token`` in the vocabulary, ``None`` when it is absent."""
+    return property(lambda self: self.stoi.get(token), doc=f"The id of ``{token}`` (``None`` when absent).")
+
+
 class Vocab:
     """A bijection between tokens and the ids ``0 .. len(vocab) - 1``.
 
@@ -144,24 +149,10 @@ class Vocab:
     def get_stoi(self) -> dict[str, int]:
         return self.stoi
 
-    def _special_index(self, token: str) -> int | None:
-        return self.stoi.get(token)
-
-    @property
-    def pad_index(self) -> int | None:
-        return self._special_index("<pad>")
-
-    @property
-    def bos_index(self) -> int | None:
-        return self._special_index("<bos>")
-
-    @property
-    def eos_index(self) -> int | None:
-        return self._special_index("<eos>")
-
-    @property
-    def unk_index(self) -> int | None:
-        return self._special_index("<unk>")
+    pad_index = _special_index("<pad>")
+    bos_index = _special_index("<bos>")
+    eos_index = _special_index("<eos>")
+    unk_index = _special_index("<unk>")
 
     # ---- encoding ------------------------------------------------------------------------
 

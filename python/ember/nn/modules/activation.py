@@ -7,69 +7,51 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
-from .module import Module
+from .module import Module, _FunctionalModule
 
 
-def _inplace_str(inplace: bool, lead: str = ", ") -> str:
-    return lead + "inplace=True" if inplace else ""
+class _InplaceActivation(_FunctionalModule, args=("inplace",)):
+    """An activation whose only option is ``inplace``."""
 
-
-class Threshold(Module):
-    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
-        super().__init__()
-        self.threshold, self.value, self.inplace = threshold, value, inplace
-
-    def forward(self, input):
-        return F.threshold(input, self.threshold, self.value, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"threshold={self.threshold}, value={self.value}" + _inplace_str(self.inplace)
-
-
-class ReLU(Module):
     def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, "")
+        super().__init__(inplace)
 
 
-class Hardtanh(Module):
+class Threshold(_FunctionalModule, fn=F.threshold, args=("threshold", "value", "inplace")):
+    """As ``torch.nn.Threshold``: ``value`` where ``x <= threshold``, else ``x``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__(threshold, value, inplace)
+
+
+class ReLU(_InplaceActivation, fn=F.relu):
+    """As ``torch.nn.ReLU``: ``max(0, x)``."""
+
+
+class Hardtanh(_FunctionalModule, fn=F.hardtanh, args=("min_val", "max_val", "inplace")):
+    """As ``torch.nn.Hardtanh``: ``x`` clamped to ``[min_val, max_val]``."""
+
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
         if min_val >= max_val:
             raise AssertionError("max_val must be greater than min_val")
-        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
-
-    def forward(self, input):
-        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_str(self.inplace)
+        super().__init__(min_val, max_val, inplace)
 
 
 class ReLU6(Hardtanh):
+    """As ``torch.nn.ReLU6``: ``min(max(0, x), 6)``."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, "")
+        return "inplace=True" if self.inplace else ""
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_FunctionalModule, fn=F.leaky_relu, args=("negative_slope", "inplace")):
+    """As ``torch.nn.LeakyReLU``: ``x`` for ``x >= 0``, else ``negative_slope * x``."""
+
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
-        super().__init__()
-        self.negative_slope, self.inplace = negative_slope, inplace
-
-    def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}" + _inplace_str(self.inplace)
+        super().__init__(negative_slope, inplace)
 
 
 class PReLU(Module):
@@ -92,211 +74,132 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class RReLU(Module):
+class RReLU(_FunctionalModule, args=("lower", "upper", "inplace")):
+    """As ``torch.nn.RReLU``: leaky ReLU with a slope drawn from ``U(lower, upper)`` in training,
+    ``(lower + upper) / 2`` in evaluation."""
+
     def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
-        super().__init__()
-        self.lower, self.upper, self.inplace = lower, upper, inplace
+        super().__init__(lower, upper, inplace)
 
     def forward(self, input):
         return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
-    def extra_repr(self) -> str:
-        return f"lower={self.lower}, upper={self.upper}" + _inplace_str(self.inplace)
 
+class _AlphaActivation(_FunctionalModule, args=("alpha", "inplace")):
+    """ELU and CELU: options ``alpha`` and ``inplace``."""
 
-class ELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, input):
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + _inplace_str(self.inplace)
+        super().__init__(alpha, inplace)
 
 
-class CELU(Module):
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, input):
-        return F.celu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + _inplace_str(self.inplace)
+class ELU(_AlphaActivation, fn=F.elu):
+    """As ``torch.nn.ELU``: ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
 
 
-class SELU(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, "")
+class CELU(_AlphaActivation, fn=F.celu):
+    """As ``torch.nn.CELU``: ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
 
 
-class GELU(Module):
+class SELU(_InplaceActivation, fn=F.selu):
+    """As ``torch.nn.SELU``: ``scale * elu(x, alpha)`` with the self-normalizing constants."""
+
+
+class GELU(_FunctionalModule, fn=F.gelu, args=("approximate",)):
     """``x * Phi(x)``; ``approximate='tanh'`` uses the tanh approximation."""
 
     def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        self.approximate = approximate
-
-    def forward(self, input):
-        return F.gelu(input, approximate=self.approximate)
-
-    def extra_repr(self) -> str:
-        return f"approximate={self.approximate!r}"
+        super().__init__(approximate)
 
 
-class SiLU(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, "")
+class SiLU(_InplaceActivation, fn=F.silu):
+    """As ``torch.nn.SiLU``: ``x * sigmoid(x)``."""
 
 
-class Mish(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, "")
+class Mish(_InplaceActivation, fn=F.mish):
+    """As ``torch.nn.Mish``: ``x * tanh(softplus(x))``."""
 
 
-class Hardsigmoid(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.hardsigmoid(input, self.inplace)
+class Hardsigmoid(_InplaceActivation, fn=F.hardsigmoid):
+    """As ``torch.nn.Hardsigmoid``: ``clamp(x / 6 + 1 / 2, 0, 1)``."""
+    extra_repr = Module.extra_repr  # PyTorch's repr shows no options here
 
 
-class Hardswish(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.hardswish(input, self.inplace)
+class Hardswish(_InplaceActivation, fn=F.hardswish):
+    """As ``torch.nn.Hardswish``: ``x * hardsigmoid(x)``."""
+    extra_repr = Module.extra_repr  # PyTorch's repr shows no options here
 
 
-class Sigmoid(Module):
-    def forward(self, input):
-        return input.sigmoid()
+class Sigmoid(_FunctionalModule, fn=F.sigmoid):
+    """As ``torch.nn.Sigmoid``: ``1 / (1 + exp(-x))``."""
 
 
-class Tanh(Module):
-    def forward(self, input):
-        return input.tanh()
+class Tanh(_FunctionalModule, fn=F.tanh):
+    """As ``torch.nn.Tanh``."""
 
 
-class Softplus(Module):
+class Softplus(_FunctionalModule, fn=F.softplus, args=("beta", "threshold")):
+    """As ``torch.nn.Softplus``: ``log(1 + exp(beta * x)) / beta``, linear where
+    ``beta * x > threshold``."""
+
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
-        super().__init__()
-        self.beta, self.threshold = beta, threshold
-
-    def forward(self, input):
-        return F.softplus(input, self.beta, self.threshold)
-
-    def extra_repr(self) -> str:
-        return f"beta={self.beta}, threshold={self.threshold}"
+        super().__init__(beta, threshold)
 
 
-class Softsign(Module):
-    def forward(self, input):
-        return F.softsign(input)
+class Softsign(_FunctionalModule, fn=F.softsign):
+    """As ``torch.nn.Softsign``: ``x / (1 + |x|)``."""
 
 
-class Softshrink(Module):
+class _Shrink(_FunctionalModule, args=("lambd",)):
+    """Soft and hard shrinkage: one option ``lambd``, shown bare in the repr as PyTorch does."""
+
     def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input):
-        return F.softshrink(input, self.lambd)
+        super().__init__(lambd)
 
     def extra_repr(self) -> str:
         return str(self.lambd)
 
 
-class Hardshrink(Module):
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input):
-        return F.hardshrink(input, self.lambd)
-
-    def extra_repr(self) -> str:
-        return f"{self.lambd}"
+class Softshrink(_Shrink, fn=F.softshrink):
+    """As ``torch.nn.Softshrink``: ``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``,
+    else 0."""
 
 
-class Tanhshrink(Module):
-    def forward(self, input):
-        return F.tanhshrink(input)
+class Hardshrink(_Shrink, fn=F.hardshrink):
+    """As ``torch.nn.Hardshrink``: ``x`` where ``|x| > lambd``, else 0."""
 
 
-class LogSigmoid(Module):
-    def forward(self, input):
-        return F.logsigmoid(input)
+class Tanhshrink(_FunctionalModule, fn=F.tanhshrink):
+    """As ``torch.nn.Tanhshrink``: ``x - tanh(x)``."""
 
 
-class GLU(Module):
+class LogSigmoid(_FunctionalModule, fn=F.logsigmoid):
+    """As ``torch.nn.LogSigmoid``: ``log(sigmoid(x))``."""
+
+
+class GLU(_FunctionalModule, fn=F.glu, args=("dim",)):
     """(*, 2M, *) -> (*, M, *) along ``dim``."""
 
     def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return F.glu(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+        super().__init__(dim)
 
 
-class _SoftmaxBase(Module):
-    _fn = None
+class _SoftmaxBase(_FunctionalModule, args=("dim",)):
+    """Softmax, LogSoftmax and Softmin: one option ``dim``."""
 
     def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return type(self)._fn(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+        super().__init__(dim)
 
 
-class Softmax(_SoftmaxBase):
+class Softmax(_SoftmaxBase, fn=F.softmax):
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim``."""
 
-    _fn = staticmethod(F.softmax)
+
+class LogSoftmax(_SoftmaxBase, fn=F.log_softmax):
+    """As ``torch.nn.LogSoftmax``: ``log(softmax(x))`` along ``dim``."""
 
 
-class LogSoftmax(_SoftmaxBase):
-    _fn = staticmethod(F.log_softmax)
-
-
-class Softmin(_SoftmaxBase):
-    _fn = staticmethod(F.softmin)
+class Softmin(_SoftmaxBase, fn=F.softmin):
+    """As ``torch.nn.Softmin``: ``softmax(-x)`` along ``dim``."""
 
 
 class Softmax2d(Module):

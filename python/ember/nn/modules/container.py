@@ -28,7 +28,48 @@ def _renumber(modules: OrderedDict, items=None) -> None:
         modules[str(i)] = m
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: children keyed in order, appended under the next index."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Self:
+        """Add ``module`` at the end, under the next index."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Self:
+        """Append each of ``modules``."""
+        return _extend(self, modules)
+
+    def pop(self, key: int) -> Module:
+        """Remove and return the module at ``key``."""
+        v = self[key]
+        del self[key]
+        return v
+
+
+def _extend(container, values: Iterable):
+    """``container.append`` each of ``values``; returns ``container``."""
+    if not isinstance(values, Iterable) or isinstance(values, Tensor):
+        raise TypeError(f"{type(container).__name__}.extend should be called with an iterable, but got "
+                        + type(values).__name__)
+    for value in values:
+        container.append(value)
+    return container
+
+
+def _check_sequential(other) -> None:
+    if not isinstance(other, Sequential):
+        raise ValueError("add operator supports only objects of Sequential class, but "  # noqa: TRY004
+                         f"{type(other)} is given.")
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after another. ``Sequential(m0, m1, ...)`` names them ``"0"``, ``"1"``,
     ...; ``Sequential(OrderedDict([("conv1", m0), ...]))`` keeps the given names."""
 
@@ -56,27 +97,13 @@ class Sequential(Module):
             del self._modules[key]
         _renumber(self._modules)
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __add__(self, other: Sequential) -> Sequential:
-        if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but "  # noqa: TRY004
-                             f"{type(other)} is given.")
+        _check_sequential(other)
         return Sequential(*self, *other)
 
     def __iadd__(self, other: Sequential) -> Self:
-        if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but "  # noqa: TRY004
-                             f"{type(other)} is given.")
+        _check_sequential(other)
         return self.extend(other)
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
 
     def insert(self, index: int, module: Module) -> Sequential:
         if not isinstance(module, Module):
@@ -89,23 +116,13 @@ class Sequential(Module):
         _renumber(self._modules, items)
         return self
 
-    def extend(self, sequential: Iterable[Module]) -> Sequential:
-        for m in sequential:
-            self.append(m)
-        return self
-
-    def pop(self, key: int) -> Module:
-        v = self[key]
-        del self[key]
-        return v
-
     def forward(self, input):
         for module in self:
             input = module(input)
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered (so their parameters are seen) but not called in sequence."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -129,12 +146,6 @@ class ModuleList(Module):
             del self._modules[str(_index(idx, len(self)))]
         _renumber(self._modules)
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __iadd__(self, modules: Iterable[Module]) -> Self:
         return self.extend(modules)
 
@@ -145,23 +156,6 @@ class ModuleList(Module):
         items = list(self._modules.values())
         items.insert(index, module)
         _renumber(self._modules, items)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        if not isinstance(modules, Iterable):
-            raise TypeError("ModuleList.extend should be called with an iterable, but got "
-                            + type(modules).__name__)
-        for m in modules:
-            self.append(m)
-        return self
-
-    def pop(self, key: int) -> Module:
-        v = self[key]
-        del self[key]
-        return v
 
     def __repr__(self) -> str:
         # runs of identical children print once: "(0-5): 6 x TransformerEncoderLayer(...)"
@@ -179,7 +173,38 @@ class ModuleList(Module):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _KeyedContainer(Module):
+    """What ModuleDict and ParameterDict share, over the ordered keys that ``_key_store`` holds."""
+
+    def _key_store(self) -> dict:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self._key_store())
+
+    def __iter__(self):
+        return iter(self._key_store())
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._key_store()
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._key_store().keys()
+
+    def pop(self, key: str):
+        """Remove the entry ``key`` and return its value."""
+        v = self[key]
+        del self[key]
+        return v
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for key in list(self):
+            del self[key]
+
+
+class ModuleDict(_KeyedContainer):
     """An ordered dict of modules (keys are strings without dots)."""
 
     def __init__(self, modules: Mapping[str, Module] | Iterable | None = None) -> None:
@@ -196,25 +221,8 @@ class ModuleDict(Module):
     def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def clear(self) -> None:
-        self._modules.clear()
-
-    def pop(self, key: str) -> Module:
-        v = self[key]
-        del self[key]
-        return v
-
-    def keys(self):
-        return self._modules.keys()
+    def _key_store(self) -> dict:
+        return self._modules
 
     def items(self):
         return self._modules.items()
@@ -282,12 +290,8 @@ class ParameterList(Module):
         return self
 
     def extend(self, values: Iterable) -> ParameterList:
-        if not isinstance(values, Iterable) or isinstance(values, Tensor):
-            raise TypeError("ParameterList.extend should be called with an iterable, but got "
-                            + type(values).__name__)
-        for v in values:
-            self.append(v)
-        return self
+        """Append each of ``values``."""
+        return _extend(self, values)
 
     def extra_repr(self) -> str:
         return "\n".join(f"  ({i}): " + _param_repr(p) for i, p in enumerate(self))
@@ -296,7 +300,7 @@ class ParameterList(Module):
         raise RuntimeError("ParameterList should not be called.")
 
 
-class ParameterDict(Module):
+class ParameterDict(_KeyedContainer):
     """An ordered dict of parameters (plain tensors are wrapped as ``Parameter``)."""
 
     def __init__(self, parameters=None) -> None:
@@ -318,32 +322,14 @@ class ParameterDict(Module):
         del self._keys[key]
         delattr(self, key)
 
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __iter__(self):
-        return iter(self._keys)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._keys
-
-    def keys(self):
-        return self._keys.keys()
+    def _key_store(self) -> dict:
+        return self._keys
 
     def items(self):
         return ((k, self[k]) for k in self._keys)
 
     def values(self):
         return (self[k] for k in self._keys)
-
-    def pop(self, key: str):
-        v = self[key]
-        del self[key]
-        return v
-
-    def clear(self) -> None:
-        for k in list(self._keys):
-            del self[k]
 
     def update(self, parameters) -> None:
         pairs = parameters.items() if isinstance(parameters, Mapping) else parameters

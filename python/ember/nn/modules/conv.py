@@ -6,12 +6,10 @@ kaiming_uniform_(a=sqrt(5)) and the bias with U(-1/sqrt(fan_in), 1/sqrt(fan_in))
 """
 from __future__ import annotations
 
-import math
-
 from ... import ops
 from .. import functional as F
-from .. import init
 from ..parameter import Parameter
+from .linear import _kaiming_reset, _optional_params
 from .module import Module
 
 
@@ -71,19 +69,11 @@ class _ConvNd(Module):
         shape = ((in_channels, out_channels // groups) if self._transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
         self.weight = Parameter(ops.empty(*shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(ops.empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _optional_params(self, ("bias",), (out_channels,), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _kaiming_reset(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         n = self._dims

@@ -14,6 +14,27 @@ def _empty_param(*shape, device=None, dtype=None) -> Parameter:
     return Parameter(ops.empty(*shape, device=device, dtype=dtype))
 
 
+def _optional_params(module: Module, names: tuple[str, ...], shape: tuple, present: bool, device,
+                     dtype) -> None:
+    """Give ``module`` an uninitialised Parameter of ``shape`` under each of ``names``, or register
+    them as ``None`` when not ``present`` (a layer built with ``bias=False`` or ``affine=False``)."""
+    for name in names:
+        if present:
+            setattr(module, name, _empty_param(*shape, device=device, dtype=dtype))
+        else:
+            module.register_parameter(name, None)
+
+
+def _kaiming_reset(weight: Parameter, bias: Parameter | None) -> None:
+    """PyTorch's default init of Linear and convolution layers: ``kaiming_uniform_(a=sqrt(5))`` for
+    the weight, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for the bias."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input; accepts (and ignores) any constructor arguments."""
 
@@ -35,18 +56,11 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
         self.weight = _empty_param(out_features, in_features, device=device, dtype=dtype)
-        if bias:
-            self.bias = _empty_param(out_features, device=device, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        _optional_params(self, ("bias",), (out_features,), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _kaiming_reset(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
@@ -70,10 +84,7 @@ class Bilinear(Module):
         self.in2_features = in2_features
         self.out_features = out_features
         self.weight = _empty_param(out_features, in1_features, in2_features, device=device, dtype=dtype)
-        if bias:
-            self.bias = _empty_param(out_features, device=device, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
+        _optional_params(self, ("bias",), (out_features,), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -87,6 +87,8 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
+    """As ``torch.nn.SmoothL1Loss``: squared error below ``beta`` (halved, over ``beta``), absolute error above."""
+
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
@@ -96,6 +98,8 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """As ``torch.nn.HuberLoss``: squared error below ``delta`` (halved), ``delta``-scaled absolute error above."""
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = delta
@@ -116,16 +120,28 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class MarginRankingLoss(_Loss):
+class _PairMarginLoss(_Loss):
+    """MarginRankingLoss and CosineEmbeddingLoss: ``_fn(input1, input2, target, margin=...)``."""
+
+    _fn = None
+
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
-        return F.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+        return type(self)._fn(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class MarginRankingLoss(_PairMarginLoss):
+    """As ``torch.nn.MarginRankingLoss``: ``max(0, -y (x1 - x2) + margin)``."""
+
+    _fn = staticmethod(F.margin_ranking_loss)
 
 
 class HingeEmbeddingLoss(_Loss):
+    """As ``torch.nn.HingeEmbeddingLoss``: ``x`` where ``y = 1``, ``max(0, margin - x)`` where ``y = -1``."""
+
     def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -134,16 +150,16 @@ class HingeEmbeddingLoss(_Loss):
         return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
 
-class CosineEmbeddingLoss(_Loss):
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
+class CosineEmbeddingLoss(_PairMarginLoss):
+    """As ``torch.nn.CosineEmbeddingLoss``: ``1 - cos(x1, x2)`` where ``y = 1``,
+    ``max(0, cos(x1, x2) - margin)`` where ``y = -1``."""
 
-    def forward(self, input1, input2, target):
-        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+    _fn = staticmethod(F.cosine_embedding_loss)
 
 
 class TripletMarginLoss(_Loss):
+    """As ``torch.nn.TripletMarginLoss``: ``max(d(a, p) - d(a, n) + margin, 0)`` with the p-norm distance."""
+
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                  size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -157,6 +173,9 @@ class TripletMarginLoss(_Loss):
 
 
 class TripletMarginWithDistanceLoss(_Loss):
+    """As ``torch.nn.TripletMarginWithDistanceLoss``: the triplet loss with ``distance_function``
+    (pairwise Euclidean distance by default)."""
+
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
                  reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
@@ -173,6 +192,9 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
+    """As ``torch.nn.PoissonNLLLoss``: negative log likelihood of targets under Poisson(input)
+    (``exp(input)`` with ``log_input``)."""
+
     def __init__(self, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-8,
                  reduce=None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -184,6 +206,8 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
+    """As ``torch.nn.GaussianNLLLoss``: negative log likelihood of targets under N(input, var)."""
+
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
@@ -193,16 +217,24 @@ class GaussianNLLLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
+    """As ``torch.nn.SoftMarginLoss``: ``log(1 + exp(-y x))`` for targets ``y`` of +-1."""
+
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """As ``torch.nn.MultiLabelSoftMarginLoss``: per-class binary cross-entropy of logits, averaged
+    over the classes."""
+
     def forward(self, input, target):
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class MultiMarginLoss(_WeightedLoss):
+    """As ``torch.nn.MultiMarginLoss``: multi-class hinge loss ``max(0, margin - x[y] + x[i]) ** p``
+    averaged over the classes ``i != y``."""
+
     def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
                  reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)

@@ -80,6 +80,20 @@ def _register(hooks: OrderedDict, hook, prepend: bool, *side_sets) -> RemovableH
     return handle
 
 
+_SHOWN = object()  # an ``_options_repr`` default that no value equals: the option is always shown
+
+
+def _options_repr(module, lead: str, defaults: dict, quoted: bool = False) -> str:
+    """PyTorch's repr of a layer with many options: ``lead``, then ``, name=value`` (``repr(value)``
+    when ``quoted``) for each option of ``defaults`` whose value differs from its default."""
+    parts = [lead]
+    for name, default in defaults.items():
+        value = getattr(module, name)
+        if default is _SHOWN or value != default:
+            parts.append(f"{name}={value!r}" if quoted else f"{name}={value}")
+    return ", ".join(parts)
+
+
 # ---- full backward hooks -----------------------------------------------------------------------
 class _HookIdentity(Op):
     """Identity on a group of tensors whose backward hands the incoming gradients to a callback
@@ -331,21 +345,25 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")  # noqa: TRY004
         return mod
 
-    def get_parameter(self, target: str) -> Parameter:
+    def _owner_of(self, target: str) -> tuple[Module, str]:
+        """The submodule holding the attribute at dotted path ``target``, and the attribute's name."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
             raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        return mod, name
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target``, e.g. ``"layer1.0.conv1.weight"``."""
+        mod, name = self._owner_of(target)
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError("`" + name + "` is not an nn.Parameter")  # noqa: TRY004
         return param
 
     def get_buffer(self, target: str) -> Tensor:
-        module_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        """The buffer at dotted path ``target``, e.g. ``"bn1.running_mean"``."""
+        mod, name = self._owner_of(target)
         if name not in mod._buffers:
             raise AttributeError("`" + name + "` is not a buffer")
         return getattr(mod, name)
@@ -688,3 +706,38 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return self._get_name() + "(" + body + ")"
+
+
+class _FunctionalModule(Module):
+    """A module that wraps one ``nn.functional`` function: ``forward`` is ``_fn(input, *arguments)``,
+    the constructor's arguments being stored under the names in ``_args`` (in ``_fn``'s order). A
+    subclass names both as class keywords: ``class ReLU(_FunctionalModule, fn=F.relu,
+    args=("inplace",))``. ``extra_repr`` lists them as PyTorch does: ``name=value`` each (strings
+    quoted), ``inplace=True`` only when set."""
+
+    _fn: Callable
+    _args: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, fn: Callable | None = None, args: tuple[str, ...] | None = None,
+                          **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if fn is not None:
+            cls._fn = staticmethod(fn)
+        if args is not None:
+            cls._args = args
+
+    def __init__(self, *values) -> None:
+        super().__init__()
+        for name, value in zip(self._args, values, strict=True):
+            setattr(self, name, value)
+
+    def forward(self, input):
+        return type(self)._fn(input, *(getattr(self, name) for name in self._args))
+
+    def extra_repr(self) -> str:
+        values = {name: getattr(self, name) for name in self._args}
+        parts = [f"{name}={value!r}" if isinstance(value, str) else f"{name}={value}"
+                 for name, value in values.items() if name != "inplace"]
+        if values.get("inplace"):
+            parts.append("inplace=True")
+        return ", ".join(parts)

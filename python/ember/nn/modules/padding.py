@@ -16,8 +16,18 @@ def _widths(padding, n: int) -> tuple:
 
 
 class _PadNd(Module):
+    """``F.pad`` over the last ``dims`` dimensions in ``mode``; a subclass names both as class
+    keywords: ``class ReflectionPad1d(_PadNd, dims=1, mode="reflect")``."""
+
     _dims = 0
     _mode = "constant"
+
+    def __init_subclass__(cls, dims: int | None = None, mode: str | None = None, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if dims is not None:
+            cls._dims = dims
+        if mode is not None:
+            cls._mode = mode
 
     def __init__(self, padding) -> None:
         super().__init__()
@@ -42,49 +52,50 @@ class _ConstantPadNd(_PadNd):
         return f"padding={self.padding}, value={self.value}"
 
 
-class ConstantPad1d(_ConstantPadNd):
-    _dims = 1
+class ConstantPad1d(_ConstantPadNd, dims=1):
+    """As ``torch.nn.ConstantPad1d``: pad the last dimension with ``value``."""
 
 
-class ConstantPad2d(_ConstantPadNd):
-    _dims = 2
+class ConstantPad2d(_ConstantPadNd, dims=2):
+    """As ``torch.nn.ConstantPad2d``: pad the last two dimensions with ``value``."""
 
 
-class ZeroPad1d(ConstantPad1d):
+class _ZeroPad:
+    """ConstantPad with value 0 (a mixin before ConstantPad1d/2d); the repr shows the padding only."""
+
     def __init__(self, padding) -> None:
         super().__init__(padding, 0.0)
 
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+    extra_repr = _PadNd.extra_repr
 
 
-class ZeroPad2d(ConstantPad2d):
-    def __init__(self, padding) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    """As ``torch.nn.ZeroPad1d``: pad the last dimension with zeros."""
 
 
-class ReflectionPad1d(_PadNd):
-    _dims, _mode = 1, "reflect"
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
+    """As ``torch.nn.ZeroPad2d``: pad the last two dimensions with zeros."""
 
 
-class ReflectionPad2d(_PadNd):
-    _dims, _mode = 2, "reflect"
+class ReflectionPad1d(_PadNd, dims=1, mode="reflect"):
+    """As ``torch.nn.ReflectionPad1d``: pad the last dimension with its reflection."""
 
 
-class ReplicationPad1d(_PadNd):
-    _dims, _mode = 1, "replicate"
+class ReflectionPad2d(_PadNd, dims=2, mode="reflect"):
+    """As ``torch.nn.ReflectionPad2d``: pad the last two dimensions with their reflection."""
 
 
-class ReplicationPad2d(_PadNd):
-    _dims, _mode = 2, "replicate"
+class ReplicationPad1d(_PadNd, dims=1, mode="replicate"):
+    """As ``torch.nn.ReplicationPad1d``: pad the last dimension with copies of its edge values."""
 
 
-class CircularPad1d(_PadNd):
-    _dims, _mode = 1, "circular"
+class ReplicationPad2d(_PadNd, dims=2, mode="replicate"):
+    """As ``torch.nn.ReplicationPad2d``: pad the last two dimensions with copies of their edges."""
 
 
-class CircularPad2d(_PadNd):
-    _dims, _mode = 2, "circular"
+class CircularPad1d(_PadNd, dims=1, mode="circular"):
+    """As ``torch.nn.CircularPad1d``: pad the last dimension by wrapping it around."""
+
+
+class CircularPad2d(_PadNd, dims=2, mode="circular"):
+    """As ``torch.nn.CircularPad2d``: pad the last two dimensions by wrapping them around."""

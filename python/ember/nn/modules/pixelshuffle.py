@@ -2,32 +2,18 @@
 from __future__ import annotations
 
 from .. import functional as F
-from .module import Module
+from .module import _FunctionalModule
 
 
-class PixelShuffle(Module):
+class PixelShuffle(_FunctionalModule, fn=F.pixel_shuffle, args=("upscale_factor",)):
     """(*, C r^2, H, W) -> (*, C, H r, W r)."""
 
     def __init__(self, upscale_factor: int) -> None:
-        super().__init__()
-        self.upscale_factor = upscale_factor
-
-    def forward(self, input):
-        return F.pixel_shuffle(input, self.upscale_factor)
-
-    def extra_repr(self) -> str:
-        return f"upscale_factor={self.upscale_factor}"
+        super().__init__(upscale_factor)
 
 
-class PixelUnshuffle(Module):
+class PixelUnshuffle(_FunctionalModule, fn=F.pixel_unshuffle, args=("downscale_factor",)):
     """(*, C, H r, W r) -> (*, C r^2, H, W)."""
 
     def __init__(self, downscale_factor: int) -> None:
-        super().__init__()
-        self.downscale_factor = downscale_factor
-
-    def forward(self, input):
-        return F.pixel_unshuffle(input, self.downscale_factor)
-
-    def extra_repr(self) -> str:
-        return f"downscale_factor={self.downscale_factor}"
+        super().__init__(downscale_factor)

@@ -6,26 +6,38 @@ from .. import functional as F
 from .module import Module
 
 
-class _MaxPoolNd(Module):
-    _pool = None
+class _PoolNd(Module):
+    """The window options of a pooling module: ``kernel_size``, ``stride`` (``kernel_size`` when
+    ``None``) and ``padding``, each passed through ``_size`` (as given, or as a tuple), then the
+    other options as named."""
 
+    _pool = None
+    _size = staticmethod(lambda v: v)
+
+    def __init__(self, kernel_size, stride, padding, **options) -> None:
+        super().__init__()
+        self.kernel_size = self._size(kernel_size)
+        self.stride = self._size(stride if stride is not None else kernel_size)
+        self.padding = self._size(padding)
+        for name, value in options.items():
+            setattr(self, name, value)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _MaxPoolNd(_PoolNd):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
+        super().__init__(kernel_size, stride, padding, dilation=dilation,
+                         return_indices=return_indices, ceil_mode=ceil_mode)
 
     def forward(self, input):
         return type(self)._pool(input, self.kernel_size, self.stride, self.padding, self.dilation,
                                 ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return super().extra_repr() + f", dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -40,45 +52,37 @@ class MaxPool2d(_MaxPoolNd):
     _pool = staticmethod(F.max_pool2d)
 
 
-def _single(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+def _ntuple(n: int):
+    return lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
-class AvgPool1d(Module):
+class AvgPool1d(_PoolNd):
+    """As ``torch.nn.AvgPool1d``: mean over windows of (N, C, L); the sizes are kept as 1-tuples."""
+
+    _size = staticmethod(_ntuple(1))
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
-        super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode,
+                         count_include_pad=count_include_pad)
 
     def forward(self, input):
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
+class AvgPool2d(_PoolNd):
+    """As ``torch.nn.AvgPool2d``: mean over windows of (N, C, H, W), ``divisor_override`` replacing
+    the window size as the divisor."""
 
-class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode,
+                         count_include_pad=count_include_pad, divisor_override=divisor_override)
 
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class _AdaptivePool(Module):
@@ -117,41 +121,36 @@ class _AdaptiveMaxPool(_AdaptivePool):
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    """As ``torch.nn.AdaptiveMaxPool1d``: (N, C, L) -> (N, C, output_size), maxima of the shares."""
+
     _pool = staticmethod(F.adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+    """As ``torch.nn.AdaptiveMaxPool2d``: (N, C, H, W) -> (N, C, *output_size), maxima of the shares."""
+
     _pool = staticmethod(F.adaptive_max_pool2d)
 
 
-class _MaxUnpool(Module):
-    _dims = 0
+class _MaxUnpool(_PoolNd):
     _unpool = None
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
-        super().__init__()
-        n = self._dims
-        as_tuple = (lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * n)
-        self.kernel_size = as_tuple(kernel_size)
-        self.stride = as_tuple(stride if stride is not None else kernel_size)
-        self.padding = as_tuple(padding)
+        super().__init__(kernel_size, stride, padding)
 
     def forward(self, input, indices, output_size=None):
         return type(self)._unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxUnpool1d(_MaxUnpool):
     """Scatter pooled maxima back to their positions (zeros elsewhere): inverse of MaxPool1d."""
 
-    _dims = 1
+    _size = staticmethod(_ntuple(1))
     _unpool = staticmethod(F.max_unpool1d)
 
 
 class MaxUnpool2d(_MaxUnpool):
     """Inverse of MaxPool2d (given its indices): (N, C, H, W) -> (N, C, H_out, W_out)."""
 
-    _dims = 2
+    _size = staticmethod(_ntuple(2))
     _unpool = staticmethod(F.max_unpool2d)

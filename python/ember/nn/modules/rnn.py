@@ -25,9 +25,18 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
-from .module import Module
+from .linear import _optional_params
+from .module import Module, _options_repr
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _reset_uniform(self) -> None:
+    """The recurrent layers' and cells' ``reset_parameters``: every parameter
+    ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
+    stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+    for weight in self.parameters():
+        init.uniform_(weight, -stdv, stdv)
 
 
 def _step(mode: str, gi, h, c, w_hh, b_hh):
@@ -97,10 +106,7 @@ class RNNBase(Module):
                 self._all_weights.append(list(shapes))
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+    reset_parameters = _reset_uniform
 
     def flatten_parameters(self) -> None:
         """cuDNN's weight compaction in PyTorch; Ember's cells read the parameters directly."""
@@ -115,20 +121,9 @@ class RNNBase(Module):
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.proj_size != 0:
-            s += f", proj_size={self.proj_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if self.batch_first is not False:
-            s += f", batch_first={self.batch_first}"
-        if self.dropout != 0:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional is not False:
-            s += f", bidirectional={self.bidirectional}"
-        return s
+        return _options_repr(self, f"{self.input_size}, {self.hidden_size}",
+                             {"proj_size": 0, "num_layers": 1, "bias": True, "batch_first": False,
+                              "dropout": 0, "bidirectional": False})
 
     # ---- forward ---------------------------------------------------------------------------------
     def _state_sizes(self) -> tuple[int, int]:
@@ -341,26 +336,14 @@ class RNNCellBase(Module):
         self.bias = bias
         self.weight_ih = Parameter(ops.empty(num_chunks * hidden_size, input_size, device=device, dtype=dtype))
         self.weight_hh = Parameter(ops.empty(num_chunks * hidden_size, hidden_size, device=device, dtype=dtype))
-        if bias:
-            self.bias_ih = Parameter(ops.empty(num_chunks * hidden_size, device=device, dtype=dtype))
-            self.bias_hh = Parameter(ops.empty(num_chunks * hidden_size, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        _optional_params(self, ("bias_ih", "bias_hh"), (num_chunks * hidden_size,), bias, device, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+    reset_parameters = _reset_uniform
 
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity}"
-        return s
+        defaults = {"bias": True, "nonlinearity": "tanh"} if hasattr(self, "nonlinearity") else {"bias": True}
+        return _options_repr(self, f"{self.input_size}, {self.hidden_size}", defaults)
 
     def _prepare(self, input, hx):
         """(batched input, hx or zeros, whether the input was unbatched) after the shape checks."""

@@ -7,7 +7,7 @@ from ...autograd import grad_mode
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from .module import Module
+from .module import _SHOWN, Module, _options_repr
 
 
 def _normalise_padding_idx(padding_idx, num_embeddings: int):
@@ -66,18 +66,9 @@ class Embedding(Module):
                            self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
-        s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.padding_idx is not None:
-            s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
-        if self.sparse is not False:
-            s += ", sparse=True"
-        return s
+        return _options_repr(self, f"{self.num_embeddings}, {self.embedding_dim}",
+                             {"padding_idx": None, "max_norm": None, "norm_type": 2,
+                              "scale_grad_by_freq": False, "sparse": False})
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
@@ -123,17 +114,9 @@ class EmbeddingBag(Module):
                                self.include_last_offset, self.padding_idx)
 
     def extra_repr(self) -> str:
-        s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm!r}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type!r}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq!r}"
-        s += f", mode={self.mode!r}"
-        if self.padding_idx is not None:
-            s += f", padding_idx={self.padding_idx!r}"
-        return s
+        return _options_repr(self, f"{self.num_embeddings}, {self.embedding_dim}",
+                             {"max_norm": None, "norm_type": 2, "scale_grad_by_freq": False,
+                              "mode": _SHOWN, "padding_idx": None}, quoted=True)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, max_norm: float | None = None,

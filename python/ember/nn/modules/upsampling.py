@@ -31,10 +31,14 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
+    """As ``torch.nn.UpsamplingNearest2d``: ``Upsample`` with ``mode="nearest"``."""
+
     def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
+    """As ``torch.nn.UpsamplingBilinear2d``: ``Upsample`` with ``mode="bilinear", align_corners=True``."""
+
     def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -22,6 +22,8 @@ def _long(values, device=None) -> Tensor:
 
 
 def invert_permutation(permutation: Tensor | None) -> Tensor | None:
+    """The inverse of an index permutation (``None`` stays ``None``), as PyTorch's
+    ``nn.utils.rnn.invert_permutation``."""
     if permutation is None:
         return None
     perm = backend.to_host(permutation._data)
