@@ -214,10 +214,6 @@ remainder renorm sort std_mean tensordot topk trace var_mean vdot vector_norm
 
 
 NO_ROW_YET_NN = set("""
-adaptive_avg_pool1d adaptive_avg_pool2d adaptive_max_pool1d adaptive_max_pool2d avg_pool1d bilinear
-conv_transpose1d cosine_similarity embedding embedding_bag fold glu interpolate max_pool1d
-max_unpool1d max_unpool2d multi_head_attention_forward normalize pad pairwise_distance pdist
-pixel_shuffle pixel_unshuffle prelu threshold unfold upsample upsample_bilinear upsample_nearest
 """.split())  # noqa: SIM905
 
 
