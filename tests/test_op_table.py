@@ -218,10 +218,6 @@ NO_ROW_YET_NN = set("""
 
 
 NO_ROW_YET_LOSS = set("""
-binary_cross_entropy cosine_embedding_loss gaussian_nll_loss hinge_embedding_loss huber_loss kl_div
-l1_loss margin_ranking_loss mse_loss multi_margin_loss multilabel_soft_margin_loss nll_loss
-poisson_nll_loss smooth_l1_loss soft_margin_loss triplet_margin_loss
-triplet_margin_with_distance_loss
 """.split())  # noqa: SIM905
 
 

@@ -303,18 +303,27 @@ _REDUCE = [
 ]
 
 
-# nn.functional activations that (unlike PyTorch for hardshrink/softshrink) accept integer tensors
-_PROMOTING = {"softsign", "tanhshrink", "hardshrink", "softshrink"}
+# nn.functional activations that accept integer tensors (computing in the default floating dtype), as PyTorch
+_PROMOTING = {"softsign", "tanhshrink"}
+
+
+def _activation_errors(promoting):
+    """A non-Tensor raises TypeError; an integer tensor RuntimeError unless the activation promotes it."""
+    def gen(device):
+        yield from _unary_errors(device)
+        if not promoting:
+            yield from _int_errors(device)
+    return gen
 
 
 def _rows_family() -> list[OpInfo]:
     rows = []
     for name, fn, ref, domain, gg, aliases in _UNARY:
         # ember's core unary functions convert non-Tensors (torch's raise TypeError): only the
-        # nn.functional activations are checked for bad inputs (an integer tensor)
+        # nn.functional activations are checked for bad inputs
         rows.append(OpInfo(name, fn, unary_samples(domain), reference=ref, supports_gradgrad=gg,
-                           errors=_int_errors if fn.__module__.endswith("functional")
-                           and name not in _PROMOTING else None,
+                           errors=_activation_errors(name in _PROMOTING) if fn.__module__.endswith("functional")
+                           else None,
                            files=_files(_OPS_TEST if fn.__module__.endswith("pointwise")
                                         else _NN_FUNCTIONAL), aliases=aliases))
     for name, fn, ref, da, db, aliases in _BINARY:
