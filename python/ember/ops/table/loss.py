@@ -24,10 +24,16 @@ def _reductions(build, reductions=_REDUCTIONS):
     return gen
 
 
+def _mean(total, count):
+    """total / count, NaN for an empty loss (as PyTorch) without NumPy's warning."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.float64(total) / count
+
+
 def _reduced(loss, reduction="mean"):
     if reduction == "none":
         return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
+    return loss.sum() if reduction == "sum" else _mean(loss.sum(), loss.size)
 
 
 def _ref(elementwise):
@@ -155,7 +161,7 @@ def _nll(x, target, weight=None, ignore_index=-100):
 def _nll_ref(x, target, weight=None, ignore_index=-100, reduction="mean"):
     loss, w = _nll(x, target, weight, ignore_index)
     if reduction == "mean":
-        return loss.sum() / w.sum()
+        return _mean(loss.sum(), w.sum())
     return _reduced(loss.reshape(target.shape), reduction)
 
 
@@ -221,7 +227,7 @@ def _kl(x, y, log_target=False):
 
 def _kl_ref(x, y, reduction="mean", log_target=False):
     loss = _kl(x, y, log_target)
-    return loss.sum() / x.shape[0] if reduction == "batchmean" else _reduced(loss, reduction)
+    return _mean(loss.sum(), x.shape[0]) if reduction == "batchmean" else _reduced(loss, reduction)
 
 
 def _kl_samples(mk, ints):
