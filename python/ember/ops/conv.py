@@ -271,6 +271,16 @@ def _check_geometry(stride, padding, dilation) -> None:
         raise RuntimeError("dilation should be greater than zero")
 
 
+def _check_groups(groups: int, weight: Tensor) -> tuple[int, int]:
+    """The weight's first two sizes, once ``groups`` is positive and divides the first."""
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    return weight.shape[0], weight.shape[1]
+
+
 def _batched(input: Tensor, weight: Tensor, bias, name: str, nd: int):
     """(input with a batch dimension, whether one was added) after the shape checks common to
     conv{nd}d and conv_transpose{nd}d."""
@@ -319,12 +329,7 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd: int):
             raise ValueError(f"Invalid padding string '{padding}', should be one of ['valid', 'same']")
     padding = ntuple(padding, nd, "padding")
     _check_geometry(stride, padding, dilation)
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    out_c, in_per_group = weight.shape[0], weight.shape[1]
-    if out_c % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    out_c, in_per_group = _check_groups(groups, weight)
     if x.shape[1] != in_per_group * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
                            f"input{list(x.shape)} to have {in_per_group * groups} channels, but got "
@@ -383,12 +388,7 @@ def _conv_transpose_nd(input, weight, bias, stride, padding, output_padding, gro
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
                            f"output_padding={list(output_padding)}, stride={list(stride)}, "
                            f"dilation={list(dilation)}")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    in_c, out_per_group = weight.shape[0], weight.shape[1]
-    if in_c % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    in_c, out_per_group = _check_groups(groups, weight)
     if x.shape[1] != in_c:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
                            f"input{list(x.shape)} to have {in_c} channels, but got {x.shape[1]} "
