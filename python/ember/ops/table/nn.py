@@ -153,14 +153,13 @@ _NO_BATCH_1D = (lambda z: (z(3), 2), {}, RuntimeError)
 
 
 def _pool_rows() -> list[OpInfo]:
-    # the max pools' backward is a scatter at the argmax (the kernel's adjoint, no derivative of its own
-    # in the indices): piecewise linear, so their second derivative is zero and gradgradcheck has nothing
-    # to check; it is skipped as for core's max_pool2d
+    # every pooling backward is itself a differentiable op (the max pools' a scatter at the argmax, whose
+    # adjoint is a gather), so gradgradcheck runs on all of them
     return [
         OpInfo("max_pool1d", F.max_pool1d, _inputs(
             *_POOL1D, ((2, 2, 7), (2,), {"dilation": 2, "return_indices": True})),
             op=(pool._MaxPool2d,), kernels=("max_pool2d_forward", "max_pool2d_backward"),
-            reference=_max_pool1d_ref, supports_gradgrad=False, errors=_errors(_NO_BATCH_1D), files=_POOL),
+            reference=_max_pool1d_ref, errors=_errors(_NO_BATCH_1D), files=_POOL),
         OpInfo("avg_pool1d", F.avg_pool1d, _inputs(
             *_POOL1D, ((1, 2, 5), (3,), {"padding": 1, "count_include_pad": False, "ceil_mode": True})),
             op=(pool._ApplyPlaneMap,), kernels=("avg_pool2d_forward", "avg_pool2d_backward"),
@@ -174,10 +173,10 @@ def _pool_rows() -> list[OpInfo]:
         OpInfo("adaptive_max_pool1d", F.adaptive_max_pool1d, _inputs(
             *_ADAPTIVE1D, ((2, 2, 5), (2,), {"return_indices": True})), op=(pool._MaxPool2d,),
             kernels=("adaptive_max_pool2d_forward", "max_pool2d_backward"), reference=_adaptive_ref(1, np.max),
-            supports_gradgrad=False, errors=_errors(_NO_BATCH_1D), files=_POOL),
+            errors=_errors(_NO_BATCH_1D), files=_POOL),
         OpInfo("adaptive_max_pool2d", F.adaptive_max_pool2d, _inputs(*_ADAPTIVE2D), op=(pool._MaxPool2d,),
                kernels=("adaptive_max_pool2d_forward", "max_pool2d_backward"), reference=_adaptive_ref(2, np.max),
-               supports_gradgrad=False, errors=_errors(_NO_BATCH_1D), files=_POOL),
+               errors=_errors(_NO_BATCH_1D), files=_POOL),
         # unpooling is linear in its values (a scatter): twice differentiable
         OpInfo("max_unpool1d", F.max_unpool1d, _unpool1d_samples, op=(pool._ApplyPlaneMap,),
                kernels=("max_unpool2d_forward", "max_unpool2d_backward"), reference=_unpool_ref(1),
