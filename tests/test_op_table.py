@@ -213,12 +213,10 @@ remainder renorm sort std_mean tensordot topk trace var_mean vdot vector_norm
 """.split())  # noqa: SIM905
 
 
-NO_ROW_YET_NN = set("""
-""".split())  # noqa: SIM905
+NO_ROW_YET_NN: set[str] = set()
 
 
-NO_ROW_YET_LOSS = set("""
-""".split())  # noqa: SIM905
+NO_ROW_YET_LOSS: set[str] = set()
 
 
 NO_ROW_YET = NO_ROW_YET_SHAPE | NO_ROW_YET_INDEXING | NO_ROW_YET_NUMERIC | NO_ROW_YET_NN | NO_ROW_YET_LOSS
