@@ -7,6 +7,7 @@ Shapes follow PyTorch's docs: ``N`` batch, ``C`` channels/classes, ``*`` any ext
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -15,6 +16,7 @@ import numpy as np
 from .. import backend
 from .. import ops as _ops
 from ..ops._nnutil import legacy_reduction as _legacy_reduction
+from ..ops._nnutil import short_name as _short_name
 from ..ops._nnutil import reduce_loss as _reduce
 from ..ops.activation import gelu, silu  # noqa: F401
 from ..ops.activation import pointwise as _pointwise
@@ -30,10 +32,9 @@ from ..ops.conv import (  # noqa: F401
     unfold,
 )
 from ..ops.embedding import embedding_lookup
-from ..ops.index import one_hot
+from ..ops.index import one_hot as _one_hot
 from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.reduce import vector_norm as _norm
-from ..ops.pointwise import sigmoid, tanh  # noqa: F401
 from ..ops.pool import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -79,10 +80,22 @@ def _inplace(input: Tensor, fn, *args) -> Tensor:
 
 
 # ---- activations ---------------------------------------------------------------------------------
+def _takes_tensor(fn):
+    """An activation whose ``input`` must be a Tensor: anything else raises TypeError, as PyTorch."""
+    @functools.wraps(fn)
+    def checked(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{fn.__name__}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return fn(input, *args, **kwargs)
+    return checked
+
+
 def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     return _ops.where(input > threshold, input, value)
 
 
+@_takes_tensor
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``y = x if x > threshold else value``."""
     if inplace:
@@ -90,19 +103,25 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     return _threshold(input, threshold, value)
 
 
+@_takes_tensor
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place ``threshold`` (``torch.nn.functional.threshold_``)."""
     return _inplace(input, _threshold, threshold, value)
 
 
+@_takes_tensor
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``."""
     return input.relu_() if inplace else _ops.relu(input)
 
 
+@_takes_tensor
 def relu_(input: Tensor) -> Tensor:
+    """In-place ``relu`` (``torch.nn.functional.relu_``)."""
     return input.relu_()
 
 
+@_takes_tensor
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """``clamp(x, min_val, max_val)``; the gradient is 1 strictly inside the range, 0 outside."""
     if min_val > max_val:
@@ -113,15 +132,19 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
                       lambda x, lo, hi: ((x > lo) & (x < hi)).to(x.dtype), min_val, max_val)
 
 
+@_takes_tensor
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place ``hardtanh`` (``torch.nn.functional.hardtanh_``)."""
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
+@_takes_tensor
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)``."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@_takes_tensor
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x if x > 0 else negative_slope * x``."""
     if inplace:
@@ -130,7 +153,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
                       lambda x, a: _ops.where(x > 0, 1.0, a).to(x.dtype), negative_slope)
 
 
+@_takes_tensor
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place ``leaky_relu`` (``torch.nn.functional.leaky_relu_``)."""
     return leaky_relu(input, negative_slope, inplace=True)
 
 
@@ -143,6 +168,7 @@ def _elu_like(input: Tensor, alpha: float, scale: float, input_scale: float) -> 
         alpha, scale, input_scale)
 
 
+@_takes_tensor
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x if x > 0 else alpha * (exp(x) - 1)``."""
     if inplace:
@@ -150,7 +176,9 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _elu_like(input, alpha, 1.0, 1.0)
 
 
+@_takes_tensor
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``elu`` (``torch.nn.functional.elu_``)."""
     return elu(input, alpha, inplace=True)
 
 
@@ -158,6 +186,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@_takes_tensor
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants (alpha≈1.6733, scale≈1.0507)."""
     if inplace:
@@ -165,10 +194,13 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return _elu_like(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
+@_takes_tensor
 def selu_(input: Tensor) -> Tensor:
+    """In-place ``selu`` (``torch.nn.functional.selu_``)."""
     return selu(input, inplace=True)
 
 
+@_takes_tensor
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:
@@ -178,10 +210,13 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _elu_like(input, alpha, 1.0, 1.0 / alpha)
 
 
+@_takes_tensor
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu`` (``torch.nn.functional.celu_``)."""
     return celu(input, alpha, inplace=True)
 
 
+@_takes_tensor
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x if x > 0 else weight * x``; ``weight`` has 1 entry or one per channel (dim 1)."""
     n = weight.numel()
@@ -193,6 +228,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return _ops.where(input > 0, input, w * input)
 
 
+@_takes_tensor
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
     """Randomised leaky ReLU: negative inputs are scaled by ``a ~ U(lower, upper)`` per element when
@@ -205,10 +241,13 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     return _ops.where(input > 0, input, input * a)
 
 
+@_takes_tensor
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place ``rrelu`` (``torch.nn.functional.rrelu_``)."""
     return rrelu(input, lower, upper, training, inplace=True)
 
 
+@_takes_tensor
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: split ``dim`` in halves ``a, b`` and return ``a * sigmoid(b)``."""
     if input.ndim == 0:
@@ -220,6 +259,17 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return a * b.sigmoid()
 
 
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, as ``torch.nn.functional.sigmoid`` (``torch.sigmoid``)."""
+    return _ops.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """``tanh(x)``, as ``torch.nn.functional.tanh`` (``torch.tanh``)."""
+    return _ops.tanh(input)
+
+
+@_takes_tensor
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
     return _pointwise(
@@ -229,33 +279,48 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         beta, threshold)
 
 
+@_takes_tensor
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x)) = -softplus(-x)``, computed without overflow."""
     return _pointwise(input, lambda xp, x: -xp.logaddexp(0, -x), lambda x: (-x).sigmoid())
 
 
+@_takes_tensor
 def softsign(input: Tensor) -> Tensor:
     """``x / (1 + |x|)``."""
     return input / (input.abs() + 1)
 
 
+def _floating_only(input: Tensor, name: str) -> None:
+    """PyTorch has no integer kernel for the shrink functions."""
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"{name}" not implemented for \'{_short_name(input)}\'')
+
+
+@_takes_tensor
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 in between."""
+    _floating_only(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     return _ops.where(input > lambd, input - lambd, _ops.where(input < -lambd, input + lambd, 0.0))
 
 
+@_takes_tensor
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0."""
+    _floating_only(input, "hardshrink")
     return _ops.where((input > lambd) | (input < -lambd), input, 0.0)
 
 
+@_takes_tensor
 def tanhshrink(input: Tensor) -> Tensor:
-    """``x - tanh(x)``."""
-    return input - input.tanh()
+    """``x - tanh(x)``; integer inputs give the default floating dtype, as ``tanh``."""
+    t = input.tanh()
+    return input.to(t.dtype) - t
 
 
+@_takes_tensor
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
     if inplace:
@@ -264,6 +329,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
                       lambda x: ((x > -3) & (x < 3)).to(x.dtype) / 6)
 
 
+@_takes_tensor
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
     if inplace:
@@ -272,6 +338,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
                       lambda x: _ops.where(x < -3, 0.0, _ops.where(x > 3, 1.0, x / 3 + 0.5)).to(x.dtype))
 
 
+@_takes_tensor
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     if inplace:
@@ -366,10 +433,13 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, mask_
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout for SELU networks (``torch.nn.functional.alpha_dropout``): dropped entries take
+    SELU's saturation value and an affine map keeps zero mean and unit variance (training only)."""
     return _alpha_dropout(input, p, training, inplace, input.shape)
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels of (N, C, *) (``torch.nn.functional.feature_alpha_dropout``)."""
     return _alpha_dropout(input, p, training, inplace, _feature_mask_shape(input, input.ndim >= 2))
 
 
@@ -410,6 +480,12 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
 
 
 # ---- embeddings -----------------------------------------------------------------------------------
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding: integer (*) -> (*, num_classes) (``torch.nn.functional.one_hot``);
+    num_classes=-1 takes max + 1."""
+    return _one_hot(tensor, num_classes)
+
+
 def _check_indices(input: Tensor, what: str) -> None:
     if not isinstance(input, Tensor) or input._data.dtype.kind not in "iu":
         got = input.type() if isinstance(input, Tensor) else type(input).__name__
@@ -595,8 +671,9 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
                          reduction: str = "mean") -> Tensor:
     """``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    hinge = _ops.where(target != 1, (margin - input).clamp(min=0), 0.0)
-    plain = _ops.where(target != -1, input, 0.0)
+    # masks as factors: mismatched shapes fail in the products with PyTorch's RuntimeError
+    hinge = (margin - input).clamp(min=0) * (target != 1).to(input.dtype)
+    plain = input * (target != -1).to(input.dtype)
     return _reduce(hinge + plain, reduction)
 
 
@@ -710,6 +787,10 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     x = input if input.ndim == 2 else input.reshape(1, -1)
+    if target.ndim > 1 or target.numel() != x.shape[0]:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+                           f"input samples, got target of size {list(target.shape)} for input of size "
+                           f"{list(input.shape)}")
     y = target.reshape(-1, 1)
     picked = x.gather(1, y)
     hinge = (margin - picked + x).clamp(min=0)
@@ -717,7 +798,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         hinge = hinge * hinge
     if weight is not None:
         hinge = hinge * weight[y.reshape(-1)].unsqueeze(1)
-    not_target = 1 - one_hot(y.reshape(-1), x.shape[1]).to(x.dtype)
+    not_target = 1 - _one_hot(y.reshape(-1), x.shape[1]).to(x.dtype)
     loss = (hinge * not_target).sum(1) / x.shape[1]
     return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction)
 

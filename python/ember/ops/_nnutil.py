@@ -17,6 +17,7 @@ _SHORT = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "
 
 
 def short_name(t: Tensor) -> str:
+    """PyTorch's short name of a tensor's dtype ("Float", "Long", ...), for error messages."""
     return _SHORT.get(t.dtype.name, t.dtype.name)
 
 
@@ -56,6 +57,7 @@ def float_inputs(op: str, *tensors):
 
 
 def cast_back(out: Tensor, dtype) -> Tensor:
+    """``out`` in the result dtype that float_inputs returned (float16 results were computed in float32)."""
     return out if out._data.dtype == dtype.np else out.to(dtype)
 
 
@@ -83,6 +85,7 @@ def _legacy(size_average, reduce) -> str:
 
 
 def check_reduction(reduction: str) -> None:
+    """ValueError unless ``reduction`` is 'none', 'mean' or 'sum' (PyTorch's message)."""
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
 

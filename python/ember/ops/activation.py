@@ -107,6 +107,8 @@ class _Pointwise(Op):
 
 
 def pointwise(input: Tensor, fwd, grad, *params) -> Tensor:
+    """``fwd(xp, x, *params)`` elementwise on a floating ``input`` as one op whose derivative is
+    ``grad(x, *params)`` (Tensor ops): how nn.functional writes its activations."""
     if not input.is_floating_point():
         raise RuntimeError(f"expected a floating-point input, got {input.dtype}")
     return _Pointwise.apply(input, fwd, grad, params)

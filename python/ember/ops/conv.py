@@ -137,6 +137,12 @@ def _geom_args(geom):
     return sh, sw, ph, pw, dh, dw, groups
 
 
+def _needed(ctx, *makers):
+    """Each input's gradient from its maker (None: a non-Tensor input), made only when needed."""
+    return tuple(make() if make is not None and need else None
+                 for make, need in zip(makers, ctx.needs_input_grad))
+
+
 class _Conv2d(Op):
     """out (N, O, OH, OW) = conv2d(x (N, C, H, W), w (O, C/groups, kh, kw)) + b (O,)."""
 
@@ -157,11 +163,9 @@ class _Conv2d(Op):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.inputs[:2]
-        gx = _ConvTranspose2d.apply(g, w, None, ctx.geom, tuple(x.shape[2:])) \
-            if ctx.needs_input_grad[0] else None
-        gw = _weight_grad(x, g, tuple(w.shape[2:]), ctx.geom) if ctx.needs_input_grad[1] else None
-        gb = _BiasGrad.apply(g) if ctx.needs_input_grad[2] else None
-        return gx, gw, gb, None
+        return _needed(ctx, lambda: _ConvTranspose2d.apply(g, w, None, ctx.geom, tuple(x.shape[2:])),
+                       lambda: _weight_grad(x, g, tuple(w.shape[2:]), ctx.geom),
+                       lambda: _BiasGrad.apply(g), None)
 
 
 class _ConvTranspose2d(Op):
@@ -186,10 +190,9 @@ class _ConvTranspose2d(Op):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.inputs[:2]
-        gx = _conv_to(g, w, ctx.geom, tuple(x.shape[2:])) if ctx.needs_input_grad[0] else None
-        gw = _weight_grad(g, x, tuple(w.shape[2:]), ctx.geom) if ctx.needs_input_grad[1] else None
-        gb = _BiasGrad.apply(g) if ctx.needs_input_grad[2] else None
-        return gx, gw, gb, None, None
+        return _needed(ctx, lambda: _conv_to(g, w, ctx.geom, tuple(x.shape[2:])),
+                       lambda: _weight_grad(g, x, tuple(w.shape[2:]), ctx.geom),
+                       lambda: _BiasGrad.apply(g), None, None)
 
 
 class _Conv2dWeightGrad(Op):
@@ -213,10 +216,8 @@ class _Conv2dWeightGrad(Op):
     @staticmethod
     def backward(ctx, gg):
         x, gy = ctx.inputs[:2]
-        gx = _ConvTranspose2d.apply(gy, gg, None, ctx.geom, tuple(x.shape[2:])) \
-            if ctx.needs_input_grad[0] else None
-        ggy = _Conv2d.apply(x, gg, None, ctx.geom) if ctx.needs_input_grad[1] else None
-        return gx, ggy, None, None
+        return _needed(ctx, lambda: _ConvTranspose2d.apply(gy, gg, None, ctx.geom, tuple(x.shape[2:])),
+                       lambda: _Conv2d.apply(x, gg, None, ctx.geom), None, None)
 
 
 class _BiasGrad(Op):
@@ -270,6 +271,16 @@ def _check_geometry(stride, padding, dilation) -> None:
         raise RuntimeError("dilation should be greater than zero")
 
 
+def _check_groups(groups: int, weight: Tensor) -> tuple[int, int]:
+    """The weight's first two sizes, once ``groups`` is positive and divides the first."""
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    return weight.shape[0], weight.shape[1]
+
+
 def _batched(input: Tensor, weight: Tensor, bias, name: str, nd: int):
     """(input with a batch dimension, whether one was added) after the shape checks common to
     conv{nd}d and conv_transpose{nd}d."""
@@ -318,12 +329,7 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd: int):
             raise ValueError(f"Invalid padding string '{padding}', should be one of ['valid', 'same']")
     padding = ntuple(padding, nd, "padding")
     _check_geometry(stride, padding, dilation)
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    out_c, in_per_group = weight.shape[0], weight.shape[1]
-    if out_c % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    out_c, in_per_group = _check_groups(groups, weight)
     if x.shape[1] != in_per_group * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
                            f"input{list(x.shape)} to have {in_per_group * groups} channels, but got "
@@ -382,12 +388,7 @@ def _conv_transpose_nd(input, weight, bias, stride, padding, output_padding, gro
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
                            f"output_padding={list(output_padding)}, stride={list(stride)}, "
                            f"dilation={list(dilation)}")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    in_c, out_per_group = weight.shape[0], weight.shape[1]
-    if in_c % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    in_c, out_per_group = _check_groups(groups, weight)
     if x.shape[1] != in_c:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
                            f"input{list(x.shape)} to have {in_c} channels, but got {x.shape[1]} "
@@ -466,7 +467,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
                            "array of sliding blocks is non-positive.")
     (x,), dtype = float_inputs("unfold", x)
     cols = _Conv2d.apply(x, _one_hot_weight(c, kernel, x), None, (stride, padding, dilation, c))
-    cols = cols.reshape(cols.shape[0], cols.shape[1], -1)
+    cols = cols.reshape(cols.shape[0], cols.shape[1], cols.shape[2] * cols.shape[3])  # -1 fails for N = 0
     return cast_back(cols.squeeze(0) if input.ndim == 3 else cols, dtype)
 
 

@@ -548,7 +548,7 @@ def pad(input, pad, mode: str = "constant", value=None):
     """``F.pad``: ``pad`` lists (left, right) pairs starting from the LAST dimension.
     Negative padding crops. Modes: constant, reflect, replicate, circular."""
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"Padding length must be divisible by 2 and at most twice the input dims, got {len(pad)}")
+        raise RuntimeError(f"Padding length must be divisible by 2 and at most twice the input dims, got {len(pad)}")
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))

@@ -303,18 +303,27 @@ _REDUCE = [
 ]
 
 
-# nn.functional activations that (unlike PyTorch for hardshrink/softshrink) accept integer tensors
-_PROMOTING = {"softsign", "tanhshrink", "hardshrink", "softshrink"}
+# nn.functional activations that accept integer tensors (computing in the default floating dtype), as PyTorch
+_PROMOTING = {"softsign", "tanhshrink"}
+
+
+def _activation_errors(promoting):
+    """A non-Tensor raises TypeError; an integer tensor RuntimeError unless the activation promotes it."""
+    def gen(device):
+        yield from _unary_errors(device)
+        if not promoting:
+            yield from _int_errors(device)
+    return gen
 
 
 def _rows_family() -> list[OpInfo]:
     rows = []
     for name, fn, ref, domain, gg, aliases in _UNARY:
         # ember's core unary functions convert non-Tensors (torch's raise TypeError): only the
-        # nn.functional activations are checked for bad inputs (an integer tensor)
+        # nn.functional activations are checked for bad inputs
         rows.append(OpInfo(name, fn, unary_samples(domain), reference=ref, supports_gradgrad=gg,
-                           errors=_int_errors if fn.__module__.endswith("functional")
-                           and name not in _PROMOTING else None,
+                           errors=_activation_errors(name in _PROMOTING) if fn.__module__.endswith("functional")
+                           else None,
                            files=_files(_OPS_TEST if fn.__module__.endswith("pointwise")
                                         else _NN_FUNCTIONAL), aliases=aliases))
     for name, fn, ref, da, db, aliases in _BINARY:
@@ -598,14 +607,14 @@ def _kernel_rows() -> list[OpInfo]:
                files=(_OPS_TEST, "tests/test_elementwise.py", "benchmarks/bench_elementwise.py")),
         OpInfo("max_pool2d", pool.max_pool2d, _pool2d_samples, op=(pool._MaxPool2d,),
                kernels=("max_pool2d_forward", "max_pool2d_backward", "max_unpool2d_backward"),
-               reference=_max_pool2d_ref, supports_gradgrad=False,
+               reference=_max_pool2d_ref,
                errors=_shape_errors(lambda z: (z(2, 3), 2)),
                bench_shapes=((64, 64, 32, 32),),
                files=("tests/test_functional_pool.py", "tests/test_pool.py",
                       "benchmarks/bench_pool.py")),
         OpInfo("avg_pool2d", pool.avg_pool2d, _pool2d_samples, op=(pool._ApplyPlaneMap,),
                kernels=("avg_pool2d_forward", "avg_pool2d_backward"), reference=_avg_pool2d_ref,
-               k=9, supports_gradgrad=False, bench_shapes=((64, 64, 32, 32),),
+               k=9, bench_shapes=((64, 64, 32, 32),),
                files=("tests/test_functional_pool.py", "tests/test_pool.py",
                       "benchmarks/bench_pool.py")),
         OpInfo("matmul", linalg.matmul, _matmul_samples, op=(linalg.Matmul,), kernels=("gemm",),
