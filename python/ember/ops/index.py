@@ -48,6 +48,16 @@ def _index_add_at(xp, target, idx, values):
         cupyx.scatter_add(target, idx, values)
 
 
+def _extreme_at(xp, target, idx, values, largest: bool):
+    """target[idx] = max (or min) of itself and values, over repeated indices too."""
+    if xp is np:
+        (np.maximum if largest else np.minimum).at(target, idx, values)
+    else:  # pragma: no cover - GPU only
+        import cupyx
+
+        (cupyx.scatter_max if largest else cupyx.scatter_min)(target, idx, values)
+
+
 def _index_add_along(xp, target, dim: int, index, values) -> None:
     """target.index_add_(dim, index, values): slice i of ``values`` along ``dim`` is added to
     slice index[i] of ``target``; repeated indices accumulate. On the CPU the slices of each index
@@ -371,13 +381,66 @@ def scatter_add(input, dim: int, index, src):
     return scatter(input, dim, index, src, reduce="add")
 
 
+class _ScatterExtreme(Op):
+    """scatter_reduce with amax/amin: each place the extreme of the values scattered to it (and of
+    its own value with include_self); tied values share the place's gradient equally, as in PyTorch."""
+
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x, index, src, dim, largest, include_self):
+        _check_in_range(index, x.shape[dim], dim)
+        xp = backend.xp_of(x)
+        places = _scatter_index(index, dim)
+        vals = src[tuple(slice(0, n) for n in index.shape)]
+        out = x.copy()
+        reached = xp.zeros(x.shape, dtype=bool)
+        reached[places] = True
+        if not include_self:
+            out[reached] = -np.inf if largest else np.inf
+        _extreme_at(xp, out, places, vals, largest)
+        # the (constant) masks of the values that attain their place's extreme, and their count
+        # an input value tying its place's extreme takes a share even without include_self (its
+        # share is then dropped), as PyTorch's backward does
+        self_tie = x == out
+        self_hit = self_tie if include_self else self_tie & ~reached
+        src_hit = vals == xp.take_along_axis(out, index, axis=dim)
+        count = self_tie.astype(x.dtype)
+        _index_add_at(xp, count, places, src_hit.astype(x.dtype))
+        ctx.dim, ctx.src_shape = dim, src.shape
+        ctx.self_share, ctx.src_hit, ctx.count = self_hit / count, src_hit.astype(x.dtype), count
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        index = ctx.inputs[1]
+        gx = g * Tensor._make(ctx.self_share) if ctx.needs_input_grad[0] else None
+        gsrc = None
+        if ctx.needs_input_grad[2]:
+            gsrc = gather(g / Tensor._make(ctx.count), ctx.dim, index) * Tensor._make(ctx.src_hit)
+            if tuple(gsrc.shape) != tuple(ctx.src_shape):
+                gsrc = _pad_to(gsrc, ctx.src_shape)
+        return gx, None, gsrc
+
+
+_REDUCTIONS = ("sum", "mean", "amax", "amin")
+
+
 @with_out
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    """As torch.scatter_reduce for reduce "sum" and "mean": the entries of ``src`` scattered to one
-    place combined (with that place's input value when ``include_self``); places no index names keep
-    the input value."""
-    if reduce not in ("sum", "mean"):
-        raise NotImplementedError(f"scatter_reduce: reduce='{reduce}' is not supported (sum, mean are)")
+    """As torch.scatter_reduce for reduce "sum", "mean", "amax" and "amin": the entries of ``src``
+    scattered to one place combined (with that place's input value when ``include_self``); places
+    no index names keep the input value."""
+    if reduce == "prod":
+        raise NotImplementedError("scatter_reduce: reduce='prod' is not supported (sum, mean, amax, amin are)")
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if reduce in ("amax", "amin"):
+        _check_index_tensor(index, "scatter_reduce")
+        check_same_device(input, index, src)
+        s = src if src._data.dtype == input._data.dtype else src.to(input.dtype)
+        return _ScatterExtreme.apply(input, index, s, dim=wrap_dim(dim, input.ndim), largest=reduce == "amax",
+                                     include_self=include_self)
     # without self, the places scattered to start from zero
     base = input if include_self else scatter(input, dim, index, 0.0)
     total = scatter_add(base, dim, index, src)

@@ -37,6 +37,11 @@ def _scatter_ref(x, dim, index, src=None, value=None, reduce=None):
 def _scatter_reduce_ref(x, dim, index, src, reduce, include_self=True):
     places = _scatter_places(index, dim)
     total, count = x.copy(), np.ones_like(x)
+    if reduce in ("amax", "amin"):
+        if not include_self:
+            total[places] = -np.inf if reduce == "amax" else np.inf
+        (np.maximum if reduce == "amax" else np.minimum).at(total, places, _leading(src, index))
+        return total
     if not include_self:
         total[places], count[places] = 0, 0
     np.add.at(total, places, _leading(src, index))
@@ -157,12 +162,13 @@ def _gather_scatter_rows() -> list[OpInfo]:
              lambda x, dim, index, src: _scatter_ref(x, dim, index, src, reduce="add"),
              [_rt(X(3, 4), 0, V([[3]]), X(1, 1))], op=(index.Scatter,)),
         _row("scatter_reduce", index.scatter_reduce,
-             [((X(3, 4), 1, Idx(4, 3, 5), X(3, 5), "sum"),),
-              ((X(3, 4), 0, Idx(3, 2, 4), X(2, 4), "mean"), {"include_self": False}),
+             [((X(3, 4), 0, Idx(3, 2, 4), X(2, 4), "mean"), {"include_self": False}),
+              ((X(3, 4), 1, Idx(4, 3, 5), X(3, 5), "amax"),), ((X(3, 4), 1, Idx(4, 3, 5), X(3, 5), "sum"),),
+              ((X(5), 0, V([0, 0, 2]), X(3), "amin"), {"include_self": False}),
               ((X(5), 0, V([0, 0, 2]), X(3), "mean"),), ((X(5), 0, V([0, 0, 2]), X(3), "sum"), {"include_self": False}),
               ((XT(4, 3), 1, Idx(3, 4, 2), X(4, 2), "mean"),), ((X(3, 4), 0, Idx(3, 0, 4), X(0, 4), "mean"),)],
-             _scatter_reduce_ref, [_rt(X(3, 4), 0, V([[3]]), X(1, 1), "sum")], op=(index.Scatter,),
-             files=(_TABLE_TEST,)),
+             _scatter_reduce_ref, [_rt(X(3, 4), 0, V([[3]]), X(1, 1), "sum"), _rt(X(3), 0, V([0]), X(1), "foo")],
+             op=(index.Scatter, index._ScatterExtreme), files=(_TABLE_TEST,)),
     ]
 
 
