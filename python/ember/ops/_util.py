@@ -32,6 +32,9 @@ def result_dtype(*args) -> np.dtype:
     scalars = [a for a in args if not isinstance(a, Tensor) and a is not None]
     if not tensor_dtypes:
         tensor_dtypes, zero_dim = zero_dim, []
+    if tensor_dtypes:  # the highest category present decides, within it NumPy's rule (int8 + uint8: int16)
+        top = max(_KIND_RANK.get(d.kind, 2) for d in tensor_dtypes)
+        tensor_dtypes = [d for d in tensor_dtypes if _KIND_RANK.get(d.kind, 2) == top]
     base = np.result_type(*tensor_dtypes) if tensor_dtypes else None
     rank = _KIND_RANK.get(base.kind, 2) if base is not None else -1
     for d in zero_dim:

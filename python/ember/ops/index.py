@@ -48,6 +48,16 @@ def _index_add_at(xp, target, idx, values):
         cupyx.scatter_add(target, idx, values)
 
 
+def _extreme_at(xp, target, idx, values, largest: bool):
+    """target[idx] = max (or min) of itself and values, over repeated indices too."""
+    if xp is np:
+        (np.maximum if largest else np.minimum).at(target, idx, values)
+    else:  # pragma: no cover - GPU only
+        import cupyx
+
+        (cupyx.scatter_max if largest else cupyx.scatter_min)(target, idx, values)
+
+
 def _index_add_along(xp, target, dim: int, index, values) -> None:
     """target.index_add_(dim, index, values): slice i of ``values`` along ``dim`` is added to
     slice index[i] of ``target``; repeated indices accumulate. On the CPU the slices of each index
@@ -105,6 +115,8 @@ class _IndexBackward(Op):
 
 
 def getitem(x, idx):
+    """As torch.Tensor.__getitem__: ints, slices, None, Ellipsis, integer and boolean tensors, with
+    NumPy's (= PyTorch's) placement of advanced-index dimensions."""
     return GetItem.apply(x, idx=_raw_index(idx, x._data))
 
 
@@ -134,6 +146,7 @@ class IndexPut(Op):
 
 
 def index_put(x, indices, values, accumulate: bool = False):
+    """As torch.index_put: a copy of ``x`` with x[indices] = values (broadcast), or += when ``accumulate``."""
     idx = _raw_index(tuple(indices), x._data)
     v = values if isinstance(values, Tensor) else arr_of(values, x._data.dtype, x._data)
     if isinstance(v, Tensor) and v._data.dtype != x._data.dtype:
@@ -142,6 +155,7 @@ def index_put(x, indices, values, accumulate: bool = False):
 
 
 def setitem(x, idx, value):
+    """As torch.Tensor.__setitem__: x[idx] = value in place (value broadcast to the indexed shape)."""
     check_same_device(x, value)
     raw = _raw_index(idx, x._data)
     recording = grad_mode.is_grad_enabled() and (
@@ -195,6 +209,7 @@ def _store(t: Tensor, arr) -> None:
 
 
 def copy_(t: Tensor, src) -> Tensor:
+    """As torch.Tensor.copy_: ``src`` (broadcast, cast and moved to ``t``'s device) written into ``t``."""
     src = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src))
 
     def take_src(old):
@@ -205,6 +220,7 @@ def copy_(t: Tensor, src) -> Tensor:
 
 
 def fill_(t: Tensor, value) -> Tensor:
+    """As torch.Tensor.fill_: every entry of ``t`` set to ``value``, in place."""
     if isinstance(value, Tensor) and value.requires_grad:
         return copy_(t, value)
     if grad_mode.is_grad_enabled() and t.requires_grad and t.is_leaf:
@@ -222,25 +238,41 @@ def _check_index_tensor(index, name="index"):
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
 
 
+def _check_in_range(index, n: int, dim: int, exc=RuntimeError, message=None) -> None:
+    """Every entry of the index array in [0, n) (these ops, as in PyTorch, take no negative index)."""
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= n):
+        bad = int(index.max()) if int(index.max()) >= n else int(index.min())
+        raise exc(message or f"index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+def _from_end(index: Tensor, n: int) -> Tensor:
+    """``index`` with its negative entries counted from the end of a dimension of size n."""
+    a = index._data
+    return Tensor._make(backend.xp_of(a).where(a < 0, a + n, a))
+
+
+def _zeros_of(g, shape) -> Tensor:
+    return Tensor._make(backend.xp_of(g._data).zeros(shape, dtype=g._data.dtype))
+
+
 class Gather(Op):
     needs_input_values = False
 
     @staticmethod
     def forward(ctx, x, index, dim):
         ctx.dim, ctx.in_shape = dim, x.shape
-        n = x.shape[dim]
-        if index.size and (int(index.min()) < -n or int(index.max()) >= n):
-            raise RuntimeError(f"index {int(index.max())} is out of bounds for dimension {dim} with size {n}")
+        _check_in_range(index, x.shape[dim], dim)
         return backend.xp_of(x).take_along_axis(x, index, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        zeros = Tensor._make(backend.xp_of(g._data).zeros(ctx.in_shape, dtype=g._data.dtype))
-        return scatter_add(zeros, ctx.dim, ctx.inputs[1], g), None
+        return scatter_add(_zeros_of(g, ctx.in_shape), ctx.dim, ctx.inputs[1], g), None
 
 
 @with_out
 def gather(input, dim: int, index, *, sparse_grad=False):
+    """As torch.gather: out[i][j] = input[index[i][j]][j] (dim 0; likewise for other dims), shaped
+    like ``index``."""
     if sparse_grad:
         raise NotImplementedError("gather(): sparse_grad=True is not supported (Ember has no "
                                   "sparse tensors)")
@@ -262,11 +294,21 @@ def gather(input, dim: int, index, *, sparse_grad=False):
 
 @with_out
 def take_along_dim(input, indices, dim=None):
+    """As torch.take_along_dim: gather along ``dim`` (the flattened input when None) with input and
+    indices broadcast over the other dimensions; negative indices count from the end."""
+    _check_index_tensor(indices, "take_along_dim")
     if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
-    return gather(input, dim, indices.expand(tuple(
-        indices.shape[i] if i == wrap_dim(dim, input.ndim) else max(indices.shape[i], input.shape[i])
-        for i in range(input.ndim))))
+        input, indices, dim = input.reshape(-1), indices.reshape(-1), 0
+    if indices.ndim != input.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of "
+                           f"dimensions, but got {input.ndim} dimensions for input, and {indices.ndim} "
+                           "dimensions for indices")
+    d = wrap_dim(dim, input.ndim)
+    n = input.shape[d]
+    indices = _from_end(indices, n)
+    common = list(np.broadcast_shapes(*(tuple(s[:d]) + (1,) + tuple(s[d + 1:]) for s in (input.shape, indices.shape))))
+    return gather(input.expand(tuple(common[:d]) + (n,) + tuple(common[d + 1:])), d,
+                  indices.expand(tuple(common[:d]) + (indices.shape[d],) + tuple(common[d + 1:])))
 
 
 def _scatter_index(index_arr, dim):
@@ -280,11 +322,9 @@ def _scatter_index(index_arr, dim):
 class Scatter(Op):
     @staticmethod
     def forward(ctx, x, index, src, dim, reduce):
-        ctx.dim = dim
+        ctx.dim, ctx.reduce = dim, reduce
         xp = backend.xp_of(x)
-        n = x.shape[dim]
-        if index.size and (int(index.min()) < -n or int(index.max()) >= n):
-            raise RuntimeError(f"index {int(index.max())} is out of bounds for dimension {dim} with size {n}")
+        _check_in_range(index, x.shape[dim], dim)
         out = x.copy()
         full = _scatter_index(index, dim)
         vals = src[tuple(slice(0, s) for s in index.shape)] if hasattr(src, "shape") and src.shape else src
@@ -302,7 +342,7 @@ class Scatter(Op):
         _x, index, src = ctx.inputs[:3]
         gx = gsrc = None
         if ctx.needs_input_grad[0]:
-            gx = g if ctx.inputs[4] in ("add", "sum") else IndexPut.apply(g, 0.0, idx=ctx.full, accumulate=False)
+            gx = g if ctx.reduce in ("add", "sum") else IndexPut.apply(g, 0.0, idx=ctx.full, accumulate=False)
         if ctx.needs_input_grad[2]:
             gsrc = gather(g, ctx.dim, index)
             if tuple(gsrc.shape) != tuple(src.shape):
@@ -319,6 +359,8 @@ def _pad_to(t, shape):
 
 @with_out
 def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
+    """As torch.scatter: a copy of ``input`` with out[index[i][j]][j] = src[i][j] (dim 0; likewise
+    for other dims), or += with reduce="add"; ``src`` may be a number."""
     _check_index_tensor(index, "scatter")
     if src is None:
         src = value
@@ -335,20 +377,80 @@ def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
 
 @with_out
 def scatter_add(input, dim: int, index, src):
+    """As torch.scatter_add: scatter with repeated indices accumulating into ``input``'s copy."""
     return scatter(input, dim, index, src, reduce="add")
+
+
+class _ScatterExtreme(Op):
+    """scatter_reduce with amax/amin: each place the extreme of the values scattered to it (and of
+    its own value with include_self); tied values share the place's gradient equally, as in PyTorch."""
+
+    needs_input_values = False
+
+    @staticmethod
+    def forward(ctx, x, index, src, dim, largest, include_self):
+        _check_in_range(index, x.shape[dim], dim)
+        xp = backend.xp_of(x)
+        places = _scatter_index(index, dim)
+        vals = src[tuple(slice(0, n) for n in index.shape)]
+        out = x.copy()
+        reached = xp.zeros(x.shape, dtype=bool)
+        reached[places] = True
+        if not include_self:
+            out[reached] = -np.inf if largest else np.inf
+        _extreme_at(xp, out, places, vals, largest)
+        # the (constant) masks of the values that attain their place's extreme, and their count
+        # an input value tying its place's extreme takes a share even without include_self (its
+        # share is then dropped), as PyTorch's backward does
+        self_tie = x == out
+        self_hit = self_tie if include_self else self_tie & ~reached
+        src_hit = vals == xp.take_along_axis(out, index, axis=dim)
+        count = self_tie.astype(x.dtype)
+        _index_add_at(xp, count, places, src_hit.astype(x.dtype))
+        ctx.dim, ctx.src_shape = dim, src.shape
+        ctx.self_share, ctx.src_hit, ctx.count = self_hit / count, src_hit.astype(x.dtype), count
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        index = ctx.inputs[1]
+        gx = g * Tensor._make(ctx.self_share) if ctx.needs_input_grad[0] else None
+        gsrc = None
+        if ctx.needs_input_grad[2]:
+            gsrc = gather(g / Tensor._make(ctx.count), ctx.dim, index) * Tensor._make(ctx.src_hit)
+            if tuple(gsrc.shape) != tuple(ctx.src_shape):
+                gsrc = _pad_to(gsrc, ctx.src_shape)
+        return gx, None, gsrc
+
+
+_REDUCTIONS = ("sum", "mean", "amax", "amin")
 
 
 @with_out
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """As torch.scatter_reduce for reduce "sum", "mean", "amax" and "amin": the entries of ``src``
+    scattered to one place combined (with that place's input value when ``include_self``); places
+    no index names keep the input value."""
+    if reduce == "prod":
+        raise NotImplementedError("scatter_reduce: reduce='prod' is not supported (sum, mean, amax, amin are)")
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if reduce in ("amax", "amin"):
+        _check_index_tensor(index, "scatter_reduce")
+        check_same_device(input, index, src)
+        s = src if src._data.dtype == input._data.dtype else src.to(input.dtype)
+        return _ScatterExtreme.apply(input, index, s, dim=wrap_dim(dim, input.ndim), largest=reduce == "amax",
+                                     include_self=include_self)
+    # without self, the places scattered to start from zero
+    base = input if include_self else scatter(input, dim, index, 0.0)
+    total = scatter_add(base, dim, index, src)
     if reduce == "sum":
-        return scatter_add(input, dim, index, src)
-    if reduce == "mean":
-        total = scatter_add(input if include_self else input * 0, dim, index, src)
-        ones = Tensor._make(backend.xp_of(input._data).ones(src.shape, dtype=input._data.dtype))
-        count = scatter_add(Tensor._make(backend.xp_of(input._data).full(
-            input.shape, 1.0 if include_self else 0.0, dtype=input._data.dtype)), dim, index, ones)
-        return total / count.clamp(min=1)
-    raise NotImplementedError(f"scatter_reduce: reduce='{reduce}' is not supported (sum, mean are)")
+        return total
+    xp = backend.xp_of(input._data)
+    ones = Tensor._make(xp.ones(tuple(index.shape), dtype=input._data.dtype))
+    count = scatter_add(Tensor._make(xp.full(input.shape, 1.0 if include_self else 0.0, dtype=input._data.dtype)),
+                        dim, index, ones)
+    return total / count.clamp(min=1)  # places nothing reached: count 0 and their own value
 
 
 class IndexSelect(Op):
@@ -357,20 +459,17 @@ class IndexSelect(Op):
     @staticmethod
     def forward(ctx, x, index, dim):
         ctx.dim, ctx.in_shape = dim, x.shape
-        n = x.shape[dim]
-        if index.size and (int(index.min()) < -n or int(index.max()) >= n):
-            bad = int(index.max()) if int(index.max()) >= n else int(index.min())
-            raise IndexError(f"index out of range in self: index {bad} for dimension {dim} with size {n}")
+        _check_in_range(index, x.shape[dim], dim, IndexError, "index out of range in self")
         return backend.xp_of(x).take(x, index, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        zeros = Tensor._make(backend.xp_of(g._data).zeros(ctx.in_shape, dtype=g._data.dtype))
-        return index_add(zeros, ctx.dim, ctx.inputs[1], g), None
+        return index_add(_zeros_of(g, ctx.in_shape), ctx.dim, ctx.inputs[1], g), None
 
 
 @with_out
 def index_select(input, dim: int, index):
+    """As torch.index_select: the entries of ``dim`` at the 1-d ``index``, in its order."""
     _check_index_tensor(index, "index_select")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -400,15 +499,25 @@ class IndexAdd(Op):
 
 @with_out
 def index_add(input, dim: int, index, source, *, alpha=1):
+    """As torch.index_add: a copy of ``input`` with alpha * source's slice i of ``dim`` added to slice
+    index[i] (repeats accumulate)."""
     _check_index_tensor(index, "index_add")
     src = source if source._data.dtype == input._data.dtype else source.to(input.dtype)
-    return IndexAdd.apply(input, index, src, dim=wrap_dim(dim, input.ndim), alpha=alpha)
+    d = wrap_dim(dim, input.ndim)
+    # negative indices count from the end here (the backward's index_select takes none)
+    return IndexAdd.apply(input, _from_end(index, input.shape[d]), src, dim=d, alpha=alpha)
 
 
 @with_out
 def index_fill(input, dim, index, value):
+    """As torch.index_fill: a copy of ``input`` with the slices of ``dim`` at ``index`` set to ``value``."""
+    _check_index_tensor(index, "index_fill")
+    d = wrap_dim(dim, input.ndim)
+    places = _from_end(index, input.shape[d])._data
+    _check_in_range(places, input.shape[d], d, IndexError)
     idx = [slice(None)] * input.ndim
-    idx[wrap_dim(dim, input.ndim)] = index
+    # each slice once: a tensor value's gradient counts a repeated index once, as in PyTorch
+    idx[d] = Tensor._make(backend.xp_of(places).unique(places))
     return index_put(input, tuple(idx), value)
 
 
@@ -432,6 +541,7 @@ class MaskedFill(Op):
 
 
 def masked_fill(input, mask, value):
+    """As torch.masked_fill: ``input`` with ``value`` where the (broadcast) boolean ``mask`` is true."""
     if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
@@ -444,19 +554,39 @@ def masked_fill(input, mask, value):
     return MaskedFill.apply(input, mask, value)
 
 
+def _broadcast_with_mask(input, mask, name):
+    """(input, mask) expanded to their broadcast shape; the mask must be boolean."""
+    if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
+        raise RuntimeError(f"{name}: expected BoolTensor for mask")
+    check_same_device(input, mask)
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    except ValueError:
+        raise RuntimeError(f"{name}: the shapes of input {list(input.shape)} and mask {list(mask.shape)} "
+                           "are not broadcastable") from None
+    return input.expand(shape), mask.expand(shape)
+
+
 @with_out
 def masked_select(input, mask):
-    return getitem(input.expand(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))),
-                   mask.expand(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))))
+    """As torch.masked_select: the 1-d entries of ``input`` where the boolean mask (both broadcast)
+    is true."""
+    return getitem(*_broadcast_with_mask(input, mask, "masked_select"))
 
 
 def masked_scatter(input, mask, source):
+    """As torch.masked_scatter: ``input`` (broadcast with ``mask``) with its masked places taken, in
+    row-major order, from the first entries of ``source``."""
+    input, mask = _broadcast_with_mask(input, mask, "masked_scatter")
     n = int(mask.sum().item())
+    if source.numel() < n:
+        raise RuntimeError("masked_scatter: Number of elements of source < number of ones in mask")
     return index_put(input, (mask,), source.reshape(-1)[:n])
 
 
 @with_out
 def nonzero(input, *, as_tuple: bool = False):
+    """As torch.nonzero: the (count, ndim) indices of the nonzero entries, or one 1-d tensor per dim."""
     xp = backend.xp_of(input._data)
     idx = xp.nonzero(input._data)
     if as_tuple:
@@ -465,10 +595,12 @@ def nonzero(input, *, as_tuple: bool = False):
 
 
 def argwhere(input):
+    """As torch.argwhere: nonzero(input) as a (count, ndim) tensor."""
     return nonzero(input)
 
 
 def one_hot(tensor, num_classes: int = -1):
+    """As F.one_hot: int64 (*tensor.shape, num_classes), 1 at each class index."""
     if tensor._data.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     xp = backend.xp_of(tensor._data)
@@ -483,11 +615,14 @@ def one_hot(tensor, num_classes: int = -1):
 
 @with_out
 def take(input, index):
+    """As torch.take: the entries of the flattened ``input`` at ``index`` (negative from the end),
+    shaped like ``index``."""
     return getitem(input.reshape(-1), index)
 
 
 @with_out
 def searchsorted(sorted_sequence, input, *, right=False):
+    """As torch.searchsorted: for each value, its insertion index in the sorted 1-d sequence (int64)."""
     xp = backend.xp_of(sorted_sequence._data)
     v = input._data if isinstance(input, Tensor) else xp.asarray(input)
     return Tensor._make(xp.searchsorted(sorted_sequence._data, v, side="right" if right else "left").astype(np.int64))
@@ -495,8 +630,10 @@ def searchsorted(sorted_sequence, input, *, right=False):
 
 @with_out
 def bucketize(input, boundaries, *, right=False):
+    """As torch.bucketize: the bucket of each value among ``boundaries`` (searchsorted of them)."""
     return searchsorted(boundaries, input, right=right)
 
 
 def result_type_of(*args):
+    """The NumPy dtype the arguments promote to, as torch.result_type."""
     return result_dtype(*args)

@@ -458,6 +458,11 @@ def where(condition, input=None, other=None):
     cond = condition if condition._data.dtype == np.bool_ else condition.bool()
     a = input.to(_np_to_ember(dt)) if isinstance(input, Tensor) else arr_of(input, dt, ref)
     b = other.to(_np_to_ember(dt)) if isinstance(other, Tensor) else arr_of(other, dt, ref)
+    try:
+        np.broadcast_shapes(_shape(cond), _shape(a), _shape(b))
+    except ValueError:
+        raise RuntimeError(f"where: shapes {list(_shape(cond))}, {list(_shape(a))} and {list(_shape(b))} "
+                           "are not broadcastable") from None
     return Where.apply(cond, a, b)
 
 

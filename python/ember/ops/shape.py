@@ -38,6 +38,7 @@ class Reshape(Op):
 
 
 def reshape(input, *shape):
+    """As torch.reshape: ``input``'s elements in ``shape`` (one size may be -1); a view when possible."""
     return _reshape(input, _shape_arg(shape))
 
 
@@ -48,6 +49,8 @@ def _reshape(input, shape: tuple):
 
 
 def view(input, *shape):
+    """As torch.Tensor.view: ``input``'s elements in ``shape`` sharing its memory; raises when the
+    strides do not allow it."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)) and hasattr(shape[0], "np"):
         return input.to(shape[0])  # view(dtype) reinterprets in PyTorch; a cast is the honest subset
     shape = _shape_arg(shape)
@@ -63,10 +66,12 @@ def view(input, *shape):
 
 
 def view_as(input, other):
+    """As torch.Tensor.view_as: ``input`` viewed with ``other``'s shape."""
     return _reshape(input, other._data.shape)
 
 
 def reshape_as(input, other):
+    """As torch.Tensor.reshape_as: ``input`` reshaped to ``other``'s shape."""
     return _reshape(input, other._data.shape)
 
 
@@ -87,16 +92,27 @@ class Permute(Op):
 
 
 def permute(input, *dims):
+    """As torch.permute: the view with dimension i of the result taken from dimension dims[i]."""
     dims = _shape_arg(dims)
     ndim = input._data.ndim
     if len(dims) != ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
                            f"the length of the desired ordering of dimensions i.e. input.dim() = "
                            f"{ndim} is not equal to len(dims) = {len(dims)}")
-    return Permute.apply(input, dims=tuple([wrap_dim(d, ndim) for d in dims]))
+    dims = _distinct_dims(dims, ndim, "permute(): duplicate dims are not allowed.")
+    return Permute.apply(input, dims=dims)
+
+
+def _distinct_dims(dims, ndim: int, message: str) -> tuple:
+    """``dims`` wrapped into [0, ndim); a dim named twice raises RuntimeError(message)."""
+    out = tuple(wrap_dim(d, ndim) for d in dims)
+    if len(set(out)) != len(out):
+        raise RuntimeError(message)
+    return out
 
 
 def transpose(input, dim0: int, dim1: int):
+    """As torch.transpose: the view with dimensions dim0 and dim1 swapped."""
     ndim = input._data.ndim
     if ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
@@ -110,16 +126,22 @@ swapaxes = swapdims = transpose
 
 
 def t(input):
+    """As torch.t: the transpose of a matrix; tensors of fewer dimensions are returned as they are."""
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
 def movedim(input, source, destination):
+    """As torch.movedim: the view with dimensions ``source`` moved to ``destination``, the others
+    keeping their order."""
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
-    src = [wrap_dim(s, input.ndim) for s in src]
-    dst = [wrap_dim(d, input.ndim) for d in dst]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain "
+                           f"the same number of dims as destination ({dst} dims)")
+    src = _distinct_dims(src, input.ndim, f"movedim: repeated dim in `source` ({src})")
+    dst = _distinct_dims(dst, input.ndim, f"movedim: repeated dim in `destination` ({dst})")
     order = [d for d in range(input.ndim) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -143,11 +165,17 @@ class Expand(Op):
 
 
 def expand(input, *sizes):
+    """As torch.expand: the view broadcasting size-1 dimensions (and new leading ones) to ``sizes``;
+    -1 keeps a dimension's size."""
     sizes = _shape_arg(sizes)
     lead = len(sizes) - input.ndim
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
                            f"to the number of dimensions in the tensor ({input.ndim})")
+    for i, s in enumerate(sizes[:lead]):
+        if s < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                               f"non-existing dimension {i}")
     shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     for i, s in enumerate(shape[lead:]):
         if input.shape[i] not in (1, s):
@@ -160,23 +188,31 @@ def expand(input, *sizes):
 
 
 def expand_as(input, other):
+    """As torch.Tensor.expand_as: ``input`` expanded to ``other``'s shape."""
     return expand(input, tuple(other.shape))
 
 
 def broadcast_to(input, shape):
+    """As torch.broadcast_to: ``input`` expanded to ``shape`` (a view)."""
     return expand(input, tuple(shape))
 
 
 def broadcast_tensors(*tensors):
-    shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    """As torch.broadcast_tensors: each tensor expanded to the tensors' common broadcast shape."""
+    shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 
 
 def broadcast_shapes(*shapes):
-    return _Size(np.broadcast_shapes(*shapes))
+    """As torch.broadcast_shapes: the shape tensors of these shapes broadcast to."""
+    try:
+        return _Size(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise RuntimeError(f"shapes {[list(s) for s in shapes]} cannot be broadcast to one shape") from None
 
 
 def squeeze(input, dim=None):
+    """As torch.squeeze: the view without the size-1 dimensions (all, or those of ``dim``)."""
     shape = input._data.shape
     if dim is None:
         return _reshape(input, tuple([s for s in shape if s != 1]))
@@ -186,12 +222,14 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim: int):
+    """As torch.unsqueeze: the view with a size-1 dimension inserted at ``dim``."""
     shape = input._data.shape
     d = wrap_dim(dim, len(shape) + 1)
     return _reshape(input, shape[:d] + (1,) + shape[d:])
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    """As torch.flatten: dimensions start_dim..end_dim merged into one (a 0-d input becomes 1-d)."""
     shape = input._data.shape
     if not shape:
         return _reshape(input, (1,))
@@ -202,12 +240,18 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
 
 
 def unflatten(input, dim: int, sizes):
+    """As torch.unflatten: dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
     shape = input._data.shape
     d = wrap_dim(dim, len(shape))
-    return reshape(input, shape[:d] + tuple(sizes) + shape[d + 1:])
+    sizes = tuple(sizes)
+    if -1 not in sizes and math.prod(sizes) != shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                           f"({shape[d]}) in the input tensor")
+    return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
 def ravel(input):
+    """As torch.ravel: the elements as one dimension, in row-major order."""
     return _reshape(input, (-1,))
 
 
@@ -224,6 +268,7 @@ class Contiguous(Op):
 
 
 def contiguous(input):
+    """As torch.Tensor.contiguous: ``input`` itself if row-major contiguous, else a row-major copy."""
     return input if input._data.flags.c_contiguous else Contiguous.apply(input)
 
 
@@ -240,6 +285,7 @@ class Clone(Op):
 
 
 def clone(input):
+    """As torch.clone: a copy with the same shape, differentiable."""
     return Clone.apply(input)
 
 
@@ -259,6 +305,7 @@ class Cast(Op):
 
 
 def cast(input, dtype):
+    """``input`` converted to ``dtype`` (same shape), differentiable between floating dtypes."""
     return Cast.apply(input, dtype=dtype.np)
 
 
@@ -276,6 +323,7 @@ class ToDevice(Op):
 
 
 def to_device(input, dev):
+    """``input`` copied to device ``dev`` (same shape), differentiable."""
     return ToDevice.apply(input, dev=dev)
 
 
@@ -300,9 +348,10 @@ class Cat(Op):
 
 @with_out
 def cat(tensors, dim: int = 0):
+    """As torch.cat: the tensors joined along the existing dimension ``dim`` (1-d empty ones skipped)."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     check_same_device(*tensors)
     # legacy behaviour: 1-D empty tensors are skipped
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
@@ -325,6 +374,7 @@ concat = concatenate = cat
 
 @with_out
 def stack(tensors, dim: int = 0):
+    """As torch.stack: equal-shaped tensors joined along a new dimension ``dim``."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -338,16 +388,28 @@ def stack(tensors, dim: int = 0):
 
 @with_out
 def hstack(tensors):
+    """As torch.hstack: the tensors (made at least 1-d) joined along dim 1, or dim 0 when 1-d."""
+    tensors = atleast_1d(tuple(tensors))
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 @with_out
 def vstack(tensors):
-    return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
+    """As torch.vstack: the tensors (made at least 2-d) joined along dim 0."""
+    return cat(atleast_2d(tuple(tensors)), 0)
 
 
 def narrow(input, dim: int, start: int, length: int):
+    """As torch.narrow: the view of ``length`` entries of ``dim`` from ``start`` (negative: from the end)."""
     d = wrap_dim(dim, input.ndim)
+    n = input.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    start = start + n if start < 0 else start
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     sl = [slice(None)] * input.ndim
     sl[d] = slice(start, start + length)
     return input[tuple(sl)]
@@ -382,9 +444,10 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        sizes = [size] * (n // size) + ([n % size] if n % size else [])
-        if n == 0:
-            sizes = [0]
+        if size < 0 or (size == 0 and n):
+            raise RuntimeError(f"split expects split_size be non-negative and only 0 if dimension size is 0, "
+                               f"but got split_size={size} for dimension size {n}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
     else:
         sizes = list(split_size_or_sections)
         if builtins_sum(sizes) != n:
@@ -394,6 +457,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
 
 
 def builtins_sum(xs):
+    """Python's sum of ints (the module's ``sum`` name is shadowed by the op when re-exported)."""
     total = 0
     for x in xs:
         total += x
@@ -401,21 +465,32 @@ def builtins_sum(xs):
 
 
 def chunk(input, chunks: int, dim: int = 0):
+    """As torch.chunk: at most ``chunks`` views of ceil(n / chunks) entries of ``dim`` (the last
+    smaller); an empty dimension gives ``chunks`` empty views."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[wrap_dim(dim, input.ndim)]
-    size = -(-n // chunks) if n else 1
-    return split(input, size, dim)
+    return split(input, -(-n // chunks) if n else [0] * chunks, dim)
 
 
 def tensor_split(input, indices_or_sections, dim=0):
+    """As torch.tensor_split: ``sections`` near-equal views of ``dim`` (the first n % sections one
+    longer), or the views between the given indices (Python slice bounds: clamped, negative from the end)."""
     d = wrap_dim(dim, input.ndim)
     n = input.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
-        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
-    else:
-        idx = [0] + list(indices_or_sections) + [n]
-        sizes = [max(0, b - a) for a, b in zip(idx[:-1], idx[1:])]
-    return split(input, sizes, d)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        return split(input, [n // k + (1 if i < n % k else 0) for i in range(k)], d)
+    bounds = [0, *indices_or_sections, n]
+    pieces = [slice(a, b).indices(n)[:2] for a, b in zip(bounds[:-1], bounds[1:])]
+    if all(a <= b for a, b in pieces) and all(p[1] == q[0] for p, q in zip(pieces, pieces[1:])):
+        return split(input, [b - a for a, b in pieces], d)  # the pieces partition the dimension
+    lead = (slice(None),) * d
+    return tuple(input[lead + (slice(a, b),)] for a, b in pieces)
 
 
 class Unbind(Op):
@@ -444,6 +519,7 @@ def unbind(input, dim: int = 0):
 
 
 def select(input, dim: int, index: int):
+    """As torch.select: the view at ``index`` of ``dim``, without that dimension."""
     d = wrap_dim(dim, input.ndim)
     sl = [slice(None)] * input.ndim
     sl[d] = index
@@ -456,7 +532,7 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return backend.xp_of(x).flip(x, axis=dims)
+        return backend.xp_of(x).flip(x, axis=dims).copy()  # a copy, as in PyTorch (NumPy's is a view)
 
     @staticmethod
     def backward(ctx, g):
@@ -464,23 +540,35 @@ class Flip(Op):
 
 
 def flip(input, *dims):
+    """As torch.flip: a copy with the order of entries reversed along ``dims``."""
     dims = _shape_arg(dims)
-    return Flip.apply(input, dims=tuple(wrap_dim(d, input.ndim) for d in dims))
+    dims = _distinct_dims(dims, input.ndim, f"a dim appears multiple times in the list of dims {list(dims)}")
+    return Flip.apply(input, dims=dims if input.ndim else ())  # a 0-d tensor has nothing to reverse
 
 
 def fliplr(input):
+    """As torch.fliplr: ``input`` (at least 2-d) reversed along dim 1."""
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
     return flip(input, 1)
 
 
 def flipud(input):
+    """As torch.flipud: ``input`` (at least 1-d) reversed along dim 0."""
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
     return flip(input, 0)
 
 
 def roll(input, shifts, dims=None):
+    """As torch.roll: entries shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor
+    when dims is None)."""
     if dims is None:
         return roll(input.reshape(-1), shifts, 0).reshape(tuple(input.shape))
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     out = input
     for s, d in zip(shifts, dims):
         d = wrap_dim(d, input.ndim)
@@ -494,6 +582,8 @@ def roll(input, shifts, dims=None):
 
 
 def repeat(input, *sizes):
+    """As torch.Tensor.repeat: ``input`` tiled sizes[i] times along each dimension (leading sizes
+    add dimensions)."""
     sizes = _shape_arg(sizes)
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
@@ -510,6 +600,7 @@ def repeat(input, *sizes):
 
 
 def tile(input, dims):
+    """As torch.tile: repeat with ``dims`` padded with leading 1s to ``input``'s dimensions."""
     dims = tuple(dims)
     if len(dims) < input.ndim:
         dims = (1,) * (input.ndim - len(dims)) + dims
@@ -517,9 +608,15 @@ def tile(input, dims):
 
 
 def repeat_interleave(input, repeats, dim=None):
+    """As torch.repeat_interleave: each entry along ``dim`` (of the flattened tensor when None)
+    repeated ``repeats`` times (an int, or one count per entry)."""
     if dim is None:
         input, dim = input.reshape(-1), 0
     d = wrap_dim(dim, input.ndim)
+    if isinstance(repeats, Tensor) and repeats.ndim == 0:
+        repeats = int(repeats.item())
+    if isinstance(repeats, int) and repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
     if isinstance(repeats, int):
         x = unsqueeze(input, d + 1)
         shape = list(x.shape)
@@ -527,6 +624,11 @@ def repeat_interleave(input, repeats, dim=None):
         out = x.expand(tuple(shape))
         return flatten(out, d, d + 1)
     reps = backend.to_host(repeats._data)
+    if reps.shape != (input.shape[d],):
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{reps.size} and input.size({d}) = {input.shape[d]}")
+    if (reps < 0).any():
+        raise RuntimeError("Repeats must be non-negative")
     idx = np.repeat(np.arange(input.shape[d]), reps)
     return input.index_select(d, Tensor._make(backend.to_device_array(idx, input.device)))
 
@@ -596,63 +698,90 @@ class _Triangle(Op):
         return triu(g, ctx.diagonal) if ctx.upper else tril(g, ctx.diagonal)
 
 
+def _check_matrix(input, name):
+    if input.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+
+
 @with_out
 def tril(input, diagonal: int = 0):
+    """As torch.tril: the last two dimensions' entries above diagonal ``diagonal`` zeroed."""
+    _check_matrix(input, "tril")
     return _Triangle.apply(input, diagonal=diagonal, upper=False)
 
 
 @with_out
 def triu(input, diagonal: int = 0):
+    """As torch.triu: the last two dimensions' entries below diagonal ``diagonal`` zeroed."""
+    _check_matrix(input, "triu")
     return _Triangle.apply(input, diagonal=diagonal, upper=True)
 
 
 @with_out
 def diag(input, diagonal: int = 0):
-    """1-D input: a square matrix with ``input`` on the given diagonal; 2-D: that diagonal."""
-    if input.ndim == 1:
-        n = input.shape[0] + builtins_abs(diagonal)
-        i = np.arange(input.shape[0])
-        rows, cols = (i, i + diagonal) if diagonal >= 0 else (i - diagonal, i)
-        zeros = Tensor._make(backend.xp_of(input._data).zeros((n, n), dtype=input._data.dtype))
-        as_index = [Tensor._make(backend.to_device_array(v.astype(np.int64), input.device)) for v in (rows, cols)]
-        return zeros.index_put(tuple(as_index), input)
-    return diagonal_(input, diagonal)
+    """As torch.diag: 1-D input: a square matrix with ``input`` on the given diagonal; 2-D: that diagonal."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    return diag_embed(input, diagonal) if input.ndim == 1 else diagonal_(input, diagonal)
 
 
-def builtins_abs(v):
-    return v if v >= 0 else -v
+def _diagonal_index(n: int, m: int, offset: int, like):
+    """(rows, cols) index Tensors, on ``like``'s device, of diagonal ``offset`` of an (n, m) plane."""
+    i = np.arange(max(0, min(n, m - offset) if offset >= 0 else min(n + offset, m)))
+    rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
+    xp = backend.xp_of(like._data)
+    return tuple(Tensor._make(xp.asarray(v.astype(np.int64))) for v in (rows, cols))
+
+
+def _plane_dims(dim1, dim2, ndim):
+    d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
 
 
 def diagonal_(input, offset=0, dim1=0, dim2=1):
-    xp = backend.xp_of(input._data)
-    n = input.shape[dim1]
-    m = input.shape[dim2]
-    i = np.arange(max(0, min(n, m - offset) if offset >= 0 else min(n + offset, m)))
-    rows = i if offset >= 0 else i - offset
-    cols = i + offset if offset >= 0 else i
-    idx = [slice(None)] * input.ndim
-    idx[dim1] = Tensor._make(xp.asarray(rows.astype(np.int64)))
-    idx[dim2] = Tensor._make(xp.asarray(cols.astype(np.int64)))
-    return input[tuple(idx)]
+    """As torch.diagonal: diagonal ``offset`` of the (dim1, dim2) planes, as the last dimension."""
+    d1, d2 = _plane_dims(dim1, dim2, input.ndim)
+    x = movedim(input, (d1, d2), (-2, -1))
+    rows, cols = _diagonal_index(x.shape[-2], x.shape[-1], offset, input)
+    return x[..., rows, cols]  # adjacent index tensors: the diagonal stays the last dimension
 
 
 diagonal = diagonal_
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    n = input.shape[-1]
-    xp = backend.xp_of(input._data)
-    eye = Tensor._make(xp.eye(n, dtype=input._data.dtype))
-    return input.unsqueeze(-1) * eye
+    """As torch.diag_embed: a tensor with one more dimension whose (dim1, dim2) planes hold the last
+    dimension of ``input`` on diagonal ``offset``, zeros elsewhere."""
+    d1, d2 = _plane_dims(dim1, dim2, input.ndim + 1)
+    n = input.shape[-1] + builtins_abs(offset)
+    zeros = Tensor._make(backend.xp_of(input._data).zeros(tuple(input.shape[:-1]) + (n, n), dtype=input._data.dtype))
+    rows, cols = _diagonal_index(n, n, offset, input)
+    return movedim(zeros.index_put((Ellipsis, rows, cols), input), (-2, -1), (d1, d2))
+
+
+def builtins_abs(v):
+    """Python's abs of an int (the op ``abs`` shadows it when re-exported)."""
+    return v if v >= 0 else -v
 
 
 def trace(input):
+    """As torch.trace: the sum of a matrix's main diagonal."""
     return diagonal_(input).sum()
 
 
 def meshgrid(*tensors, indexing: str = "ij"):
+    """As torch.meshgrid: 0-d/1-d tensors expanded to the grid of their sizes (``indexing="xy"``
+    swaps the first two grid dimensions)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a "
+                               f"{t.ndim}D tensor")
     shape = tuple(t.numel() for t in tensors)
     if indexing == "xy" and len(tensors) >= 2:
         shape = (shape[1], shape[0]) + shape[2:]
@@ -667,9 +796,20 @@ def meshgrid(*tensors, indexing: str = "ij"):
     return tuple(out)
 
 
-def atleast_1d(t):
-    return t.reshape(1) if t.ndim == 0 else t
+def _each(tensors, fn):
+    """fn of one tensor, or the tuple of fn of several (given separately or as one sequence)."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return fn(tensors[0])
+    if len(tensors) == 1:
+        tensors = tuple(tensors[0])
+    return tuple(fn(t) for t in tensors)
 
 
-def atleast_2d(t):
-    return t.reshape(1, -1) if t.ndim < 2 else t
+def atleast_1d(*tensors):
+    """As torch.atleast_1d: 0-d tensors viewed as 1-d, the others unchanged."""
+    return _each(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
+
+
+def atleast_2d(*tensors):
+    """As torch.atleast_2d: tensors of fewer than 2 dimensions viewed as (1, n), the others unchanged."""
+    return _each(tensors, lambda t: t.reshape(1, -1) if t.ndim < 2 else t)
