@@ -2,9 +2,13 @@
 
 ``import ember as torch`` lets textbook PyTorch code run unchanged: tensors with autograd
 (``ember.Tensor``), ``ember.nn``, ``ember.optim``, ``ember.utils.data``, and CUDA through CuPy.
-"""
-from __future__ import annotations
 
+The public names are PyTorch's (``torch.X`` for each ``ember.X``) plus these deliberate Ember extras:
+``ember.backend`` (the NumPy/CuPy array layer the kernels run on) and the optional packages
+``ember.vision``, ``ember.text``, ``ember.graph`` (small torchvision/torchtext/PyG-style helpers)
+and ``ember.examples`` (the textbook models), importable as submodules. Internal helpers live in
+their modules (``ember.ops.shape.cast``, ``ember._dtype.from_numpy_dtype``) and are not re-exported.
+"""
 __version__ = "0.1.0"
 
 import builtins as _builtins
@@ -28,27 +32,27 @@ from . import profiler  # noqa: F401,E402
 from .nn.functional import cosine_similarity, pairwise_distance, pdist  # noqa: F401,E402  (torch.* too)
 
 
-def get_num_threads() -> int:
+def get_num_threads() -> _builtins.int:
     """Threads the CPU kernels use (OpenMP; ``OMP_NUM_THREADS``, default all cores)."""
     return _C.num_threads()
 
 
-def set_num_threads(n: int) -> None:
+def set_num_threads(n: _builtins.int) -> None:
     """Sets the number of threads the CPU kernels use, as ``torch.set_num_threads``."""
     if isinstance(n, _builtins.bool) or not isinstance(n, _builtins.int):
         raise TypeError(f"set_num_threads(): argument 'n' must be int, not {type(n).__name__}")
     _C.set_num_threads(n)
 
 
-def is_tensor(obj) -> bool:
+def is_tensor(obj) -> _builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(t: Tensor) -> bool:
+def is_floating_point(t: Tensor) -> _builtins.bool:
     return t.is_floating_point()
 
 
-def numel(t: Tensor) -> int:
+def numel(t: Tensor) -> _builtins.int:
     return t.numel()
 
 

@@ -13,6 +13,14 @@ from ..autograd import grad_mode
 from ..tensor import Tensor
 from ._util import with_out
 
+# The public ops (``from .creation import *`` in ember.ops); helpers are imported by their module path.
+__all__ = [
+    "arange", "as_tensor", "asarray", "bernoulli", "empty", "empty_like", "eye", "from_dlpack", "from_numpy",
+    "full", "full_like", "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand",
+    "rand_like", "randint", "randint_like", "randn", "randn_like", "randperm", "tensor", "tril_indices",
+    "triu_indices", "zeros", "zeros_like",
+]
+
 
 def _dev(d) -> device:
     if d is None:
