@@ -1,6 +1,6 @@
 """An honest surface: every accepted argument does what PyTorch does or raises. out= for each op
 family, fmod/remainder/fmax/fmin, the one p-norm, materialize_grads and mark_dirty; the public
-namespaces hold only PyTorch's names (and documented extras)."""
+namespaces hold only PyTorch's names (and documented extras), each documented."""
 import inspect
 import math
 import warnings
@@ -492,3 +492,32 @@ def test_tensor_keeps_pytorchs_methods_and_drops_the_others():
     # std_mean/var_mean are functions only in PyTorch (torch.std_mean), not Tensor methods
     assert not hasattr(ember.Tensor, "std_mean") and not hasattr(ember.Tensor, "var_mean")
     assert callable(ember.std_mean) and callable(ember.var_mean)
+
+
+# The modules whose public functions and Tensor members must carry a docstring (extend as more are done).
+DOCUMENTED = {"ember", "ember.ops.creation", "ember.random", "ember.cuda", "ember.serialization",
+              "ember._device", "ember._dtype", "ember.backend", "ember.backends", "ember.tensor",
+              "ember._methods"}
+
+
+def _undocumented(namespace, where: str):
+    missing = []
+    for name, obj in namespace:
+        if name.startswith("_"):
+            continue
+        fn = obj.fget if isinstance(obj, property) else obj
+        fn = getattr(fn, "__func__", fn)  # staticmethod / classmethod
+        if (inspect.isfunction(fn) or inspect.isclass(fn)) and fn.__module__ in DOCUMENTED and not fn.__doc__:
+            missing.append(f"{where}.{name}")
+    return missing
+
+
+def test_public_functions_and_tensor_members_have_docstrings():
+    missing = _undocumented(((n, getattr(ember, n)) for n in dir(ember)), "ember")
+    for mod in (ember.random, ember.cuda, ember.serialization, ember.backend):
+        missing += _undocumented(vars(mod).items(), mod.__name__)
+    missing += _undocumented(vars(ember.backends.mps.__class__).items(), "ember.backends.mps")
+    missing += _undocumented(vars(ember.random.Generator).items(), "Generator")
+    missing += _undocumented(vars(ember.Tensor).items(), "Tensor")
+    missing += _undocumented(vars(ember.Size).items(), "Size")
+    assert not missing, missing

@@ -45,19 +45,24 @@ def set_num_threads(n: _builtins.int) -> None:
 
 
 def is_tensor(obj) -> _builtins.bool:
+    """True if ``obj`` is an ``ember.Tensor``, as ``torch.is_tensor``."""
     return isinstance(obj, Tensor)
 
 
 def is_floating_point(t: Tensor) -> _builtins.bool:
+    """True if ``t``'s dtype is a floating-point type, as ``torch.is_floating_point``."""
     return t.is_floating_point()
 
 
 def numel(t: Tensor) -> _builtins.int:
+    """The number of elements of ``t``, as ``torch.numel``."""
     return t.numel()
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
                      sci_mode=None) -> None:
+    """Forwards precision, threshold, edgeitems and linewidth to NumPy's print options. Known gap: the
+    tensor repr (``ember/_format.py``) keeps PyTorch's default layout and reads none of them yet."""
     import numpy as _np
 
     _np.set_printoptions(**{k: v for k, v in dict(precision=precision, threshold=threshold,
