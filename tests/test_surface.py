@@ -521,3 +521,14 @@ def test_public_functions_and_tensor_members_have_docstrings():
     missing += _undocumented(vars(ember.Tensor).items(), "Tensor")
     missing += _undocumented(vars(ember.Size).items(), "Size")
     assert not missing, missing
+
+
+def test_version_compares_as_a_version():
+    v = ember.__version__
+    assert isinstance(v, str) and v == "0.1.0" and str(v) == "0.1.0"
+    assert v >= "0.1" and v == "0.1" and v == (0, 1) and v == [0, 1, 0] and v < (1, 0) and v < "0.10" and v > "0.1.0rc1"
+    assert v > "0.1.0.dev3" and v < "0.1.0+cpu" and v != "0.2" and not v > "0.1.0"
+    assert v < "parrot"  # not a version: plain string order, as torch.__version__
+    with pytest.raises(TypeError):
+        v < 3  # noqa: B015 - the comparison must raise
+    assert {v: 1}["0.1.0"] == 1

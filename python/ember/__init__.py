@@ -9,9 +9,8 @@ The public names are PyTorch's (``torch.X`` for each ``ember.X``) plus these del
 and ``ember.examples`` (the textbook models), importable as submodules. Internal helpers live in
 their modules (``ember.ops.shape.cast``, ``ember._dtype.from_numpy_dtype``) and are not re-exported.
 """
-__version__ = "0.1.0"
-
 import builtins as _builtins
+import re as _re
 
 from . import _C  # noqa: F401  (the CPU kernels; fails loudly if the extension was not built)
 from . import autograd, backends, cuda  # noqa: F401
@@ -30,6 +29,50 @@ from .serialization import load, save  # noqa: F401
 from . import nn, optim, utils  # noqa: F401,E402  (after Tensor: they build on it)
 from . import profiler  # noqa: F401,E402
 from .nn.functional import cosine_similarity, pairwise_distance, pdist  # noqa: F401,E402  (torch.* too)
+
+
+class _Version(str):
+    """``ember.__version__``: a str that compares as a version with strings and tuples, as
+    ``torch.__version__`` (``ember.__version__ >= "0.1"``, ``ember.__version__ < (1, 0)``)."""
+
+    __slots__ = ()
+    _PATTERN = _re.compile(r"v?(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\.dev(\d+))?(?:\+([a-z0-9.]+))?",
+                           _re.IGNORECASE)
+
+    @classmethod
+    def _key(cls, v):
+        """PEP 440 order of a release[pre][.dev][+local] string; None if it is not one."""
+        if isinstance(v, (tuple, list)):  # (2, 1) means "2.1"
+            v = ".".join(str(p) for p in v)
+        m = cls._PATTERN.fullmatch(v) if isinstance(v, str) else None
+        if m is None:
+            return None
+        release = [_builtins.int(p) for p in m[1].split(".")]
+        while len(release) > 1 and release[-1] == 0:
+            release.pop()  # 2.0 == 2.0.0
+        pre = ({"a": 0, "b": 1, "rc": 2}[m[2].lower()], _builtins.int(m[3])) if m[2] else \
+            ((-1, 0) if m[4] else (3, 0))  # dev release < pre-release < final
+        dev = _builtins.int(m[4]) if m[4] else _builtins.float("inf")
+        local = tuple((1, _builtins.int(p), "") if p.isdigit() else (0, 0, p) for p in (m[5] or "").split(".") if p)
+        return tuple(release), pre, dev, local
+
+    def _compare(self, other, op):
+        mine, theirs = _Version._key(_builtins.str(self)), _Version._key(other)
+        if mine is None or theirs is None:  # not a version (e.g. "parrot"): plain str order, as torch
+            return getattr(_builtins.str, op)(self, other)
+        return getattr(mine, op)(theirs)
+
+    def __lt__(self, other): return self._compare(other, "__lt__")
+    def __le__(self, other): return self._compare(other, "__le__")
+    def __gt__(self, other): return self._compare(other, "__gt__")
+    def __ge__(self, other): return self._compare(other, "__ge__")
+    def __eq__(self, other): return self._compare(other, "__eq__")
+    def __ne__(self, other): return self._compare(other, "__ne__")
+
+    __hash__ = _builtins.str.__hash__
+
+
+__version__ = _Version("0.1.0")
 
 
 def get_num_threads() -> _builtins.int:
