@@ -523,6 +523,10 @@ def test_public_functions_and_tensor_members_have_docstrings():
     assert not missing, missing
 
 
+def test_math_constants_as_torch():
+    assert (ember.pi, ember.e, ember.inf) == (math.pi, math.e, math.inf) and math.isnan(ember.nan)
+
+
 def test_version_compares_as_a_version():
     v = ember.__version__
     assert isinstance(v, str) and v == "0.1.0" and str(v) == "0.1.0"

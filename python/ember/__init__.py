@@ -11,6 +11,7 @@ their modules (``ember.ops.shape.cast``, ``ember._dtype.from_numpy_dtype``) and 
 """
 import builtins as _builtins
 import re as _re
+from math import e, inf, nan, pi  # noqa: F401  (torch.e, torch.inf, torch.nan, torch.pi)
 
 from . import _C  # noqa: F401  (the CPU kernels; fails loudly if the extension was not built)
 from . import autograd, backends, cuda  # noqa: F401
@@ -52,7 +53,7 @@ class _Version(str):
             release.pop()  # 2.0 == 2.0.0
         pre = ({"a": 0, "b": 1, "rc": 2}[m[2].lower()], _builtins.int(m[3])) if m[2] else \
             ((-1, 0) if m[4] else (3, 0))  # dev release < pre-release < final
-        dev = _builtins.int(m[4]) if m[4] else _builtins.float("inf")
+        dev = _builtins.int(m[4]) if m[4] else inf  # a final (no .dev) sorts after its dev releases
         local = tuple((1, _builtins.int(p), "") if p.isdigit() else (0, 0, p) for p in (m[5] or "").split(".") if p)
         return tuple(release), pre, dev, local
 
