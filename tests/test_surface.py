@@ -1,9 +1,12 @@
 """An honest surface: every accepted argument does what PyTorch does or raises. out= for each op
-family, fmod/remainder/fmax/fmin, the one p-norm, materialize_grads and mark_dirty."""
+family, fmod/remainder/fmax/fmin, the one p-norm, materialize_grads and mark_dirty; the public
+namespaces hold only PyTorch's names (and documented extras), each documented."""
+import inspect
 import math
 import warnings
 
 import ember
+import ember.nn.functional as F
 import numpy as np
 import pytest
 from ember.autograd import Function, gradcheck
@@ -260,10 +263,8 @@ def test_norm_gradcheck(p):
 
 @pytest.mark.parametrize("p", PS)
 def test_norm_gradient_at_zero_is_finite_and_the_same_everywhere(p):
-    import ember.nn.functional as F
-
     for fn in (lambda t: ember.norm(t, p), lambda t: t.norm(p),
-               lambda t: ember.ops.vector_norm(t, p), lambda t: F.pairwise_distance(
+               lambda t: _reduce.vector_norm(t, p), lambda t: F.pairwise_distance(
                    t[None], ember.zeros(1, 3, dtype=ember.float64), p, eps=0.0)):
         x = ember.zeros(3, dtype=ember.float64, requires_grad=True)
         fn(x).sum().backward()
@@ -289,8 +290,6 @@ def test_norm_p2_partial_zero_row_and_fractional_zero_entry():
 
 
 def test_one_norm_op_used_by_normalize_clip_and_cdist():
-    import ember.nn.functional as F
-
     x = T(RNG.standard_normal((2, 5)), grad=True)
     for fn in (lambda t: F.normalize(t, 3.0), lambda t: ember.cdist(t, t * 0.5, 1.5),
                lambda t: F.pdist(t, 2.0)):
@@ -421,3 +420,119 @@ def test_gradcheck_options_are_honoured_or_refused():
         gradcheck(ember.exp, (x,), check_batched_grad=True)
     with pytest.raises(TypeError, match="no_such_option"):
         gradcheck(ember.exp, (x,), no_such_option=1)
+
+
+# ---- the public namespaces ---------------------------------------------------------------------------
+# Internal helpers that star imports once leaked into ``ember`` (and ``F``); they live in their modules.
+REMOVED_FROM_EMBER = """
+namedtuple builtins_abs builtins_sum arr_of check_same_device dims_tuple float_dtype result_dtype
+result_type_of to_tensor wrap_dim gemm_arrays with_out write_out from_numpy_dtype getitem setitem cast
+to_device sum_to inplace range_ random_fill_ diagonal_ copy_ bernoulli_ cauchy_ exponential_ geometric_
+log_normal_ contiguous expand expand_as view view_as reshape_as repeat pad one_hot vector_norm
+values_indices METHODS CPU Op Add Sum Matmul GetItem annotations np math numbers weakref grad_mode creation
+index pointwise reduce shape conv pool normalization
+""".split()
+
+
+def _public(mod) -> list:
+    return list(getattr(mod, "__all__", None) or [n for n in dir(mod) if not n.startswith("_")])
+
+
+def _origin(obj):
+    """The module an object was defined in, for functions, classes and modules; None otherwise."""
+    if inspect.ismodule(obj):
+        return obj.__name__
+    if inspect.isfunction(obj) or inspect.isbuiltin(obj) or inspect.isclass(obj):
+        return obj.__module__
+    return None
+
+
+@pytest.mark.parametrize("mod", [ember, F], ids=["ember", "F"])
+def test_public_names_are_embers_own(mod):
+    foreign = sorted(f"{n} (from {_origin(getattr(mod, n))})" for n in _public(mod)
+                     if _origin(getattr(mod, n)) not in (None, "ember")
+                     and not _origin(getattr(mod, n)).startswith("ember."))
+    assert not foreign, f"{mod.__name__} re-exports names defined outside Ember: {foreign}"
+
+
+def test_removed_helpers_are_not_reachable_from_ember():
+    assert not [n for n in REMOVED_FROM_EMBER if hasattr(ember, n)]
+    star = {}
+    exec("from ember import *", star)  # noqa: S102 - the star import is what is under test
+    assert not [n for n in REMOVED_FROM_EMBER if n in star]
+    for helper in ("embedding_lookup", "backend", "np", "math", "warnings", "Tensor", "annotations"):
+        assert helper not in F.__all__
+    star = {}
+    exec("from ember.nn.functional import *", star)  # noqa: S102
+    assert "embedding_lookup" not in star and "backend" not in star and "relu" in star
+
+
+def test_every_public_function_of_functional_is_in_its_all():
+    defined = {n for n, o in vars(F).items() if not n.startswith("_") and inspect.isfunction(o)
+               and o.__module__ == F.__name__}
+    assert defined - set(F.__all__) == set()
+    assert [n for n in F.__all__ if not hasattr(F, n)] == []
+
+
+def test_ops_all_reaches_ember_and_the_helpers_stay_importable_by_path():
+    assert [n for n in ember.ops.__all__ if not hasattr(ember, n)] == []
+    from ember._dtype import from_numpy_dtype
+    from ember.ops._util import wrap_dim
+    from ember.ops.shape import cast, to_device
+
+    assert from_numpy_dtype(np.dtype(np.float64)) is ember.float64 and wrap_dim(-1, 3) == 2
+    assert cast(ember.ones(2), ember.int64).dtype == ember.int64
+    assert to_device(ember.ones(2), ember.device("cpu")).device == ember.device("cpu")
+
+
+def test_tensor_keeps_pytorchs_methods_and_drops_the_others():
+    for name in ("contiguous", "copy_", "fill_", "zero_", "view", "view_as", "expand", "expand_as",
+                 "reshape_as", "repeat", "bernoulli_", "exponential_", "diagonal", "backward", "item"):
+        assert callable(getattr(ember.Tensor, name)), name
+    # std_mean/var_mean are functions only in PyTorch (torch.std_mean), not Tensor methods
+    assert not hasattr(ember.Tensor, "std_mean") and not hasattr(ember.Tensor, "var_mean")
+    assert callable(ember.std_mean) and callable(ember.var_mean)
+
+
+# The modules whose public functions and Tensor members must carry a docstring (extend as more are done).
+DOCUMENTED = {"ember", "ember.ops.creation", "ember.random", "ember.cuda", "ember.serialization",
+              "ember._device", "ember._dtype", "ember.backend", "ember.backends", "ember.tensor",
+              "ember._methods"}
+
+
+def _undocumented(namespace, where: str):
+    missing = []
+    for name, obj in namespace:
+        if name.startswith("_"):
+            continue
+        fn = obj.fget if isinstance(obj, property) else obj
+        fn = getattr(fn, "__func__", fn)  # staticmethod / classmethod
+        if (inspect.isfunction(fn) or inspect.isclass(fn)) and fn.__module__ in DOCUMENTED and not fn.__doc__:
+            missing.append(f"{where}.{name}")
+    return missing
+
+
+def test_public_functions_and_tensor_members_have_docstrings():
+    missing = _undocumented(((n, getattr(ember, n)) for n in dir(ember)), "ember")
+    for mod in (ember.random, ember.cuda, ember.serialization, ember.backend):
+        missing += _undocumented(vars(mod).items(), mod.__name__)
+    missing += _undocumented(vars(ember.backends.mps.__class__).items(), "ember.backends.mps")
+    missing += _undocumented(vars(ember.random.Generator).items(), "Generator")
+    missing += _undocumented(vars(ember.Tensor).items(), "Tensor")
+    missing += _undocumented(vars(ember.Size).items(), "Size")
+    assert not missing, missing
+
+
+def test_math_constants_as_torch():
+    assert (ember.pi, ember.e, ember.inf) == (math.pi, math.e, math.inf) and math.isnan(ember.nan)
+
+
+def test_version_compares_as_a_version():
+    v = ember.__version__
+    assert isinstance(v, str) and v == "0.1.0" and str(v) == "0.1.0"
+    assert v >= "0.1" and v == "0.1" and v == (0, 1) and v == [0, 1, 0] and v < (1, 0) and v < "0.10" and v > "0.1.0rc1"
+    assert v > "0.1.0.dev3" and v < "0.1.0+cpu" and v != "0.2" and not v > "0.1.0"
+    assert v < "parrot"  # not a version: plain string order, as torch.__version__
+    with pytest.raises(TypeError):
+        v < 3  # noqa: B015 - the comparison must raise
+    assert {v: 1}["0.1.0"] == 1

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 
 class device:  # noqa: N801 - PyTorch's spelling
+    """Where a tensor's memory lives, as ``torch.device``: ``device('cpu')``, ``device('cuda')``,
+    ``device('cuda:1')`` or ``device('cuda', 1)``; compares equal to its string spelling."""
+
     __slots__ = ("index", "type")
 
     def __init__(self, spec="cpu", index: int | None = None) -> None:

@@ -24,6 +24,7 @@ class dtype:  # noqa: N801 - PyTorch's spelling
         return (_by_name, (self.name,))
 
     def to_real(self) -> dtype:
+        """The dtype itself: Ember has no complex dtypes, as ``torch.dtype.to_real`` for real types."""
         return self
 
 
@@ -48,10 +49,14 @@ def _by_name(name: str) -> dtype:
 
 
 def get_default_dtype() -> dtype:
+    """The floating-point dtype that factories and Python floats use (float32 unless set), as
+    ``torch.get_default_dtype``."""
     return _default_float[0]
 
 
 def set_default_dtype(d: dtype) -> None:
+    """Make the floating-point dtype ``d`` the default for factories and Python floats, as
+    ``torch.set_default_dtype``."""
     if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError(f"set_default_dtype: expected a floating-point ember dtype, got {d!r}")
     _default_float[0] = d

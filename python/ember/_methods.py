@@ -52,14 +52,19 @@ class _Methods:
         return ops.clone(out) if out is self and kwargs.get("copy") else out
 
     def cpu(self) -> Tensor:
+        """A copy on the CPU (``self`` if already there), as ``torch.Tensor.cpu``; differentiable."""
         return self.to(CPU)
 
     def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
         # non_blocking is a no-op: Ember's host-to-device copies are synchronous (always correct)
+        """A copy on CUDA device ``device`` (default: the current one; ``self`` if already there), as
+        ``torch.Tensor.cuda``."""
         return self.to(_as_device("cuda" if device is None else
                                   (f"cuda:{device}" if isinstance(device, int) else device)))
 
     def type(self, dtype=None):
+        """With no argument, the legacy type name (``'ember.FloatTensor'``); with a dtype, ``self.to(dtype)``, as
+        ``torch.Tensor.type``."""
         if dtype is None:
             return "ember." + ("cuda." if self.is_cuda else "") + {
                 "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -68,15 +73,20 @@ class _Methods:
         return self.to(_dtype.to_dtype(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
+        """``self.to(other.dtype)``, as ``torch.Tensor.type_as``."""
         return self.to(other.dtype)
 
     def pin_memory(self) -> Tensor:
+        """``self``: Ember's host-to-device copies go through CuPy's own staging, so pinning has nothing to speed up."""
         return self
 
     def clone(self) -> Tensor:
+        """A differentiable copy with its own memory, as ``torch.Tensor.clone``."""
         return ops.clone(self)
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves it depends on (``gradient`` is
+        required unless it has one element), as ``torch.Tensor.backward``."""
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ---- operators (implemented in ember.ops) -------------------------------------------------
@@ -117,58 +127,135 @@ class _Methods:
     def __imul__(self, o): return ops.inplace(self, ops.mul, o)
     def __itruediv__(self, o): return ops.inplace(self, ops.div, o)
 
-    def add_(self, o, alpha=1): return ops.inplace(self, ops.add, o, alpha=alpha)
-    def sub_(self, o, alpha=1): return ops.inplace(self, ops.sub, o, alpha=alpha)
-    def mul_(self, o): return ops.inplace(self, ops.mul, o)
-    def div_(self, o): return ops.inplace(self, ops.div, o)
-    def pow_(self, o): return ops.inplace(self, ops.pow, o)
-    def clamp_(self, min=None, max=None): return ops.inplace(self, ops.clamp, min, max)
-    def renorm_(self, p, dim, maxnorm): return ops.inplace(self, ops.renorm, p, dim, maxnorm)
-    clip_ = clamp_
-    def relu_(self): return ops.inplace(self, ops.relu)
-    def sigmoid_(self): return ops.inplace(self, ops.sigmoid)
-    def tanh_(self): return ops.inplace(self, ops.tanh)
-    def exp_(self): return ops.inplace(self, ops.exp)
-    def neg_(self): return ops.inplace(self, ops.neg)
-    def abs_(self): return ops.inplace(self, ops.abs)
-    def sqrt_(self): return ops.inplace(self, ops.sqrt)
-    def masked_fill_(self, mask, value): return ops.inplace(self, ops.masked_fill, mask, value)
-    def addcmul_(self, t1, t2, value=1): return ops.inplace(self, ops.addcmul, t1, t2, value=value)
-    def addcdiv_(self, t1, t2, value=1): return ops.inplace(self, ops.addcdiv, t1, t2, value=value)
-    def lerp_(self, end, weight): return ops.inplace(self, ops.lerp, end, weight)
-    def copy_(self, src, non_blocking=False): return ops.copy_(self, src)
-    def zero_(self): return ops.fill_(self, 0)
-    def fill_(self, value): return ops.fill_(self, value)
-    def scatter_(self, dim, index, src=None, value=None, reduce=None):
-        return ops.inplace(self, ops.scatter, dim, index, src if src is not None else value, reduce=reduce)
-    def scatter_add_(self, dim, index, src): return ops.inplace(self, ops.scatter_add, dim, index, src)
-    def index_add_(self, dim, index, source, alpha=1):
-        return ops.inplace(self, ops.index_add, dim, index, source, alpha=alpha)
-    def index_fill_(self, dim, index, value): return ops.inplace(self, ops.index_fill, dim, index, value)
+    def add_(self, o, alpha=1):
+        """In-place ``add``: writes the result into ``self`` and returns it, as ``torch.Tensor.add_``."""
+        return ops.inplace(self, ops.add, o, alpha=alpha)
 
-    def uniform_(self, a=0.0, b=1.0, generator=None): return ops.random_fill_(self, "uniform", generator, low=a, high=b)
+    def sub_(self, o, alpha=1):
+        """In-place ``sub``: writes the result into ``self`` and returns it, as ``torch.Tensor.sub_``."""
+        return ops.inplace(self, ops.sub, o, alpha=alpha)
+
+    def mul_(self, o):
+        """In-place ``mul``: writes the result into ``self`` and returns it, as ``torch.Tensor.mul_``."""
+        return ops.inplace(self, ops.mul, o)
+
+    def div_(self, o):
+        """In-place ``div``: writes the result into ``self`` and returns it, as ``torch.Tensor.div_``."""
+        return ops.inplace(self, ops.div, o)
+
+    def pow_(self, o):
+        """In-place ``pow``: writes the result into ``self`` and returns it, as ``torch.Tensor.pow_``."""
+        return ops.inplace(self, ops.pow, o)
+
+    def clamp_(self, min=None, max=None):
+        """In-place ``clamp``: writes the result into ``self`` and returns it, as ``torch.Tensor.clamp_``."""
+        return ops.inplace(self, ops.clamp, min, max)
+
+    def renorm_(self, p, dim, maxnorm):
+        """In-place ``renorm``: writes the result into ``self`` and returns it, as ``torch.Tensor.renorm_``."""
+        return ops.inplace(self, ops.renorm, p, dim, maxnorm)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        """In-place ``masked_fill``: writes the result into ``self`` and returns it, as
+        ``torch.Tensor.masked_fill_``."""
+        return ops.inplace(self, ops.masked_fill, mask, value)
+
+    def addcmul_(self, t1, t2, value=1):
+        """In-place ``addcmul``: writes the result into ``self`` and returns it, as ``torch.Tensor.addcmul_``."""
+        return ops.inplace(self, ops.addcmul, t1, t2, value=value)
+
+    def addcdiv_(self, t1, t2, value=1):
+        """In-place ``addcdiv``: writes the result into ``self`` and returns it, as ``torch.Tensor.addcdiv_``."""
+        return ops.inplace(self, ops.addcdiv, t1, t2, value=value)
+
+    def lerp_(self, end, weight):
+        """In-place ``lerp``: writes the result into ``self`` and returns it, as ``torch.Tensor.lerp_``."""
+        return ops.inplace(self, ops.lerp, end, weight)
+
+    def copy_(self, src, non_blocking=False):
+        """Copies ``src`` (broadcast, cast to ``self``'s dtype and device) into ``self`` and returns it, as
+        ``torch.Tensor.copy_``."""
+        return ops.copy_(self, src)
+
+    def zero_(self):
+        """Fills ``self`` with zeros and returns it, as ``torch.Tensor.zero_``."""
+        return ops.fill_(self, 0)
+
+    def fill_(self, value):
+        """Fills ``self`` with the scalar ``value`` and returns it, as ``torch.Tensor.fill_``."""
+        return ops.fill_(self, value)
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        """In-place ``scatter`` of ``src`` (or the scalar ``value``) along ``dim`` at ``index``, as
+        ``torch.Tensor.scatter_``."""
+        return ops.inplace(self, ops.scatter, dim, index, src if src is not None else value, reduce=reduce)
+
+    def scatter_add_(self, dim, index, src):
+        """In-place ``scatter_add``: writes the result into ``self`` and returns it, as
+        ``torch.Tensor.scatter_add_``."""
+        return ops.inplace(self, ops.scatter_add, dim, index, src)
+
+    def index_add_(self, dim, index, source, alpha=1):
+        """In-place ``index_add``: adds ``alpha * source`` into ``self`` at ``index`` along ``dim``, as
+        ``torch.Tensor.index_add_``."""
+        return ops.inplace(self, ops.index_add, dim, index, source, alpha=alpha)
+
+    def index_fill_(self, dim, index, value):
+        """In-place ``index_fill``: writes the result into ``self`` and returns it, as ``torch.Tensor.index_fill_``."""
+        return ops.inplace(self, ops.index_fill, dim, index, value)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fills ``self`` with samples uniform in ``[a, b)``, as ``torch.Tensor.uniform_``."""
+        return ops.random_fill_(self, "uniform", generator, low=a, high=b)
+
     def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fills ``self`` with normal(``mean``, ``std``) samples, as ``torch.Tensor.normal_``."""
         return ops.random_fill_(self, "normal", generator, mean=mean, std=std)
-    def bernoulli_(self, p=0.5, generator=None): return ops.bernoulli_(self, p, generator)
-    def random_(self, low=0, high=None, generator=None):  # random_(high) draws from [0, high)
+
+    def bernoulli_(self, p=0.5, generator=None):
+        """Fills ``self`` with 0/1 samples, 1 with probability ``p`` (a float or a tensor), as
+        ``torch.Tensor.bernoulli_``."""
+        return ops.bernoulli_(self, p, generator)
+
+    def random_(self, low=0, high=None, generator=None):
+        """Fills ``self`` with integers uniform in ``[low, high)`` (``random_(high)``: ``[0, high)``), as
+        ``torch.Tensor.random_``."""
         if high is None:
             low, high = 0, low
         return ops.random_fill_(self, "integers", generator, low=low, high=high)
-    def exponential_(self, lambd=1.0, generator=None): return ops.exponential_(self, lambd, generator)
-    def geometric_(self, p, generator=None): return ops.geometric_(self, p, generator)
-    def log_normal_(self, mean=1.0, std=2.0, generator=None): return ops.log_normal_(self, mean, std, generator)
-    def cauchy_(self, median=0.0, sigma=1.0, generator=None): return ops.cauchy_(self, median, sigma, generator)
+
+    def exponential_(self, lambd=1.0, generator=None):
+        """Fills ``self`` with exponential samples of rate ``lambd``, as ``torch.Tensor.exponential_``."""
+        return ops.exponential_(self, lambd, generator)
+
+    def geometric_(self, p, generator=None):
+        """Fills ``self`` with geometric samples (trials up to the first success, probability ``p``), as
+        ``torch.Tensor.geometric_``."""
+        return ops.geometric_(self, p, generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, generator=None):
+        """Fills ``self`` with ``exp`` of normal(``mean``, ``std``) samples, as ``torch.Tensor.log_normal_``."""
+        return ops.log_normal_(self, mean, std, generator)
+
+    def cauchy_(self, median=0.0, sigma=1.0, generator=None):
+        """Fills ``self`` with Cauchy(``median``, ``sigma``) samples, as ``torch.Tensor.cauchy_``."""
+        return ops.cauchy_(self, median, sigma, generator)
 
     @property
     def T(self) -> Tensor:
+        """The dimensions reversed (a transposed view for matrices), as ``torch.Tensor.T``."""
         return ops.permute(self, tuple(reversed(range(self.ndim))))
 
     @property
     def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of transposed matrices), as ``torch.Tensor.mT``."""
         return ops.transpose(self, -2, -1)
 
     @property
     def H(self) -> Tensor:
+        """The conjugate transpose; with no complex dtypes in Ember it is ``T``, as ``torch.Tensor.H``."""
         return self.T
 
 
@@ -186,12 +273,27 @@ def _cast_method(name: str, dtype: _dtype.dtype):
     return cast
 
 
+def _inplace_unary(name: str):
+    """``Tensor.<name>_``: ``ops.<name>`` written into ``self``."""
+    op = getattr(ops, name)
+
+    def method(self) -> Tensor:
+        return ops.inplace(self, op)
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = (f"In-place ``{name}``: writes the result into ``self`` and returns it, as "
+                      f"``torch.Tensor.{name}_``.")
+    return method
+
+
 def _install() -> None:
     for name, attr in vars(_Methods).items():
         if isinstance(attr, (types.FunctionType, property)):
             setattr(Tensor, name, attr)
     for name, dtype in _CASTS.items():
         setattr(Tensor, name, _cast_method(name, dtype))
+    for name in ("abs", "exp", "neg", "relu", "sigmoid", "sqrt", "tanh"):  # the unary in-place ops (x.exp_())
+        setattr(Tensor, f"{name}_", _inplace_unary(name))
     # Every function in ember.ops that takes a tensor first is also a method (x.exp(), x.sum(1)).
     for name, fn in ops.METHODS.items():
         if not hasattr(Tensor, name):

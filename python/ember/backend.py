@@ -42,6 +42,7 @@ def _load_cuda() -> None:
 
 
 def cuda_available() -> bool:
+    """True when CuPy, a CUDA device and Ember's CUDA kernels (``ember._C_cuda``) all load."""
     _load_cuda()
     return _cupy is not None
 
@@ -55,6 +56,7 @@ def require_cuda() -> ModuleType:
 
 
 def is_cuda_array(a) -> bool:
+    """True if ``a`` is a CuPy array (never when CUDA was not loaded)."""
     return _cupy is not None and isinstance(a, _cupy.ndarray)
 
 
@@ -69,10 +71,12 @@ def kernels_of(a) -> ModuleType:
 
 
 def xp_for_device(dev) -> ModuleType:
+    """The array module (numpy or cupy) that holds arrays on the ember.device ``dev``."""
     return require_cuda() if dev.type == "cuda" else np
 
 
 def to_host(a) -> np.ndarray:
+    """``a`` as a NumPy array: CuPy arrays are copied to the host, NumPy arrays returned as they are."""
     return a.get() if is_cuda_array(a) else a
 
 

@@ -21,22 +21,27 @@ class Generator:
         self._rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed: int) -> Generator:
+        """Restart this stream from ``seed``; returns the generator, as ``torch.Generator.manual_seed``."""
         self._seed = int(seed)
         self._rng = np.random.default_rng(self._seed)
         return self
 
     def seed(self) -> int:
+        """Reseed from a non-deterministic random number and return it, as ``torch.Generator.seed``."""
         import secrets
 
         return self.manual_seed(secrets.randbits(63))._seed
 
     def initial_seed(self) -> int:
+        """The seed this stream was last started from, as ``torch.Generator.initial_seed``."""
         return self._seed
 
     def get_state(self):
+        """The stream's state (NumPy's bit-generator state dict, not PyTorch's ByteTensor), for ``set_state``."""
         return self._rng.bit_generator.state
 
     def set_state(self, state) -> Generator:
+        """Restore a state from ``get_state``; returns the generator, as ``torch.Generator.set_state``."""
         self._rng.bit_generator.state = state
         return self
 
@@ -53,18 +58,23 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
+    """Reseed the default generator non-deterministically and return the seed, as ``torch.seed``."""
     return default_generator.seed()
 
 
 def initial_seed() -> int:
+    """The default generator's initial seed, as ``torch.initial_seed``."""
     return default_generator.initial_seed()
 
 
 def get_rng_state():
+    """The default generator's state (NumPy's bit-generator state dict, not PyTorch's ByteTensor); see
+    ``set_rng_state``."""
     return default_generator.get_state()
 
 
 def set_rng_state(state) -> None:
+    """Restore the default generator's state from ``get_rng_state``, as ``torch.set_rng_state``."""
     default_generator.set_state(state)
 
 

@@ -18,6 +18,9 @@ from ._format import tensor_repr
 
 
 class Tensor:
+    """An n-dimensional array with autograd state, as ``torch.Tensor``: ``ember.Tensor(2, 3)`` is an uninitialised
+    float tensor of that shape, ``ember.Tensor([1, 2])`` copies data (prefer ``ember.tensor``)."""
+
     __slots__ = (
         "__dict__",
         "__weakref__",
@@ -65,47 +68,59 @@ class Tensor:
     # ---- metadata ---------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
+        """The size of each dimension, an ``ember.Size`` (a tuple), as ``torch.Tensor.shape``."""
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
+        """``ember.Size`` of all dimensions, or the size of dimension ``dim`` (negative counts from the end), as
+        ``torch.Tensor.size``."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[_wrap_dim(dim, self.ndim)]
 
     def dim(self) -> int:
+        """The number of dimensions, as ``torch.Tensor.dim`` (alias ``ndimension``)."""
         return self._data.ndim
 
     ndimension = dim
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions, as ``torch.Tensor.ndim``."""
         return self._data.ndim
 
     def numel(self) -> int:
+        """The number of elements, as ``torch.Tensor.numel`` (alias ``nelement``)."""
         return int(self._data.size)
 
     nelement = numel
 
     @property
     def dtype(self) -> _dtype.dtype:
+        """The element type, an ``ember.dtype`` such as ``ember.float32``, as ``torch.Tensor.dtype``."""
         return _dtype.from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self) -> device:
+        """Where the data lives: ``device('cpu')`` or ``device('cuda', i)``, as ``torch.Tensor.device``."""
         if backend.is_cuda_array(self._data):
             return device("cuda", self._data.device.id)
         return CPU
 
     @property
     def is_cuda(self) -> bool:
+        """True if the data lives on a CUDA device, as ``torch.Tensor.is_cuda``."""
         return backend.is_cuda_array(self._data)
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors no recorded op produced (user-created ones, parameters), as ``torch.Tensor.is_leaf``."""
         return self.grad_fn is None
 
     @property
     def data(self) -> Tensor:
+        """This tensor's data as a new tensor outside the graph; assigning swaps the data in, as
+        ``torch.Tensor.data``."""
         return Tensor._make(self._data)
 
     @data.setter
@@ -113,34 +128,45 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else value
 
     def element_size(self) -> int:
+        """Bytes per element, as ``torch.Tensor.element_size``."""
         return self._data.itemsize
 
     def is_floating_point(self) -> bool:
+        """True if the dtype is a floating-point type, as ``torch.Tensor.is_floating_point``."""
         return self._data.dtype.kind == "f"
 
     def is_contiguous(self) -> bool:
+        """True if the elements are laid out in row-major order without gaps, as ``torch.Tensor.is_contiguous``."""
         return bool(self._data.flags.c_contiguous)
 
     def stride(self, dim: int | None = None):
+        """The step in elements between neighbours along each dimension (or along ``dim``), as
+        ``torch.Tensor.stride``."""
         st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[_wrap_dim(dim, self.ndim)]
 
     def storage_offset(self) -> int:
+        """Always 0: Ember does not track an offset into a shared storage (PyTorch gives a view's offset there)."""
         return 0
 
     def data_ptr(self) -> int:
+        """The address of the first element (host or device memory), as ``torch.Tensor.data_ptr``."""
         return int(self._data.data.ptr) if self.is_cuda else int(self._data.ctypes.data)
 
     # ---- conversion -------------------------------------------------------------------------
     def item(self):
+        """The value of a one-element tensor as a Python number, as ``torch.Tensor.item``."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return backend.to_host(self._data).reshape(()).item()
 
     def tolist(self):
+        """The data as (nested) Python lists of numbers, copied to the host, as ``torch.Tensor.tolist``."""
         return backend.to_host(self._data).tolist()
 
     def numpy(self, force: bool = False) -> np.ndarray:
+        """The CPU data as a NumPy array sharing memory; refuses tensors that require grad or live on CUDA unless
+        ``force=True`` (which copies CUDA data), as ``torch.Tensor.numpy``."""
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
@@ -210,14 +236,19 @@ class Tensor:
 
     # ---- autograd ---------------------------------------------------------------------------
     def detach(self) -> Tensor:
+        """A tensor sharing this data, cut from the graph (no grad_fn, requires_grad False), as
+        ``torch.Tensor.detach``."""
         return Tensor._make(self._data)
 
     def detach_(self) -> Tensor:
+        """Cuts this tensor from the graph in place (no grad_fn, requires_grad False), as ``torch.Tensor.detach_``."""
         self.grad_fn = None
         self.requires_grad = False
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Sets ``requires_grad`` in place (leaf, floating-point tensors only) and returns the tensor, as
+        ``torch.Tensor.requires_grad_``."""
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want "
                                "to use a computed variable in a subgraph that doesn't require "
@@ -228,6 +259,7 @@ class Tensor:
         return self
 
     def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after ``backward``, as ``torch.Tensor.retain_grad``."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.is_leaf or self._retains_grad:
@@ -247,6 +279,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """True once ``retain_grad`` was called on this non-leaf tensor, as ``torch.Tensor.retains_grad``."""
         return self._retains_grad
 
     def register_hook(self, hook):
@@ -264,6 +297,7 @@ class Tensor:
 
     @property
     def real(self) -> Tensor:
+        """The tensor itself: Ember has no complex dtypes, so every tensor is its own real part."""
         return self
 
 
@@ -274,6 +308,7 @@ class Size(tuple):
         return f"ember.Size({list(self)})"
 
     def numel(self) -> int:
+        """The number of elements a tensor of this shape holds (the product of the sizes), as ``torch.Size.numel``."""
         n = 1
         for s in self:
             n *= s

@@ -6,12 +6,16 @@ from types import SimpleNamespace
 
 
 class _Mps:
+    """``ember.backends.mps``: Apple's Metal backend, which Ember does not have."""
+
     @staticmethod
     def is_available() -> bool:
-        return False  # Ember has no Metal backend
+        """False: Ember has no Metal backend, as ``torch.backends.mps.is_available`` off macOS."""
+        return False
 
     @staticmethod
     def is_built() -> bool:
+        """False: Ember is never built with Metal, as ``torch.backends.mps.is_built``."""
         return False
 
 

@@ -60,6 +60,8 @@ def float_dtype(*args) -> np.dtype:
 
 
 def check_same_device(*tensors) -> None:
+    """RuntimeError unless every non-scalar tensor among ``tensors`` is on one device (0-d tensors may be anywhere,
+    as in PyTorch)."""
     if backend._cupy is None:
         return  # CUDA never loaded: every array is a NumPy array
     devs = {t.device for t in tensors if isinstance(t, Tensor) and t.ndim > 0}
@@ -110,6 +112,8 @@ def sum_to(grad: Tensor, shape) -> Tensor:
 
 
 def wrap_dim(dim: int, ndim: int) -> int:
+    """``dim`` in ``[0, ndim)`` (negative counts from the end; a 0-d tensor takes -1 and 0), else PyTorch's
+    IndexError."""
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")

@@ -13,6 +13,14 @@ from ..autograd import grad_mode
 from ..tensor import Tensor
 from ._util import with_out
 
+# The public ops (``from .creation import *`` in ember.ops); helpers are imported by their module path.
+__all__ = [
+    "arange", "as_tensor", "asarray", "bernoulli", "empty", "empty_like", "eye", "from_dlpack", "from_numpy",
+    "full", "full_like", "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand",
+    "rand_like", "randint", "randint_like", "randn", "randn_like", "randperm", "tensor", "tril_indices",
+    "triu_indices", "zeros", "zeros_like",
+]
+
 
 def _dev(d) -> device:
     if d is None:
@@ -119,6 +127,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 
 
 def from_dlpack(ext) -> Tensor:
+    """A tensor sharing memory with a DLPack-capable array (NumPy, CuPy, ...), as ``torch.from_dlpack``."""
     dev_type, _ = ext.__dlpack_device__()
     if int(dev_type) == 2:  # kDLCUDA
         cp = backend.require_cuda()
@@ -149,21 +158,26 @@ def _make(arr, requires_grad):
 
 @with_out(factory=True)
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of the given size (ints or one sequence) filled with 0, as ``torch.zeros``."""
     return _make(_xp(device).zeros(_size(size), dtype=_default(dtype)), requires_grad)
 
 
 @with_out(factory=True)
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of the given size filled with 1, as ``torch.ones``."""
     return _make(_xp(device).ones(_size(size), dtype=_default(dtype)), requires_grad)
 
 
 @with_out(factory=True)
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of the given size, as ``torch.empty``."""
     return _make(_xp(device).empty(_size(size), dtype=_default(dtype)), requires_grad)
 
 
 @with_out(factory=True)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (bool, int64 or the default
+    float), as ``torch.full``."""
     if dtype is None:
         dtype = (_dtype.bool if isinstance(fill_value, bool) else
                  _dtype.int64 if isinstance(fill_value, numbers.Integral) else _dtype.get_default_dtype())
@@ -177,24 +191,30 @@ def _like(fn, input, dtype, device, requires_grad, *args):
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Zeros of ``input``'s shape, dtype and device unless given, as ``torch.zeros_like``."""
     return _like(zeros, input, dtype, device, requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Ones of ``input``'s shape, dtype and device unless given, as ``torch.ones_like``."""
     return _like(ones, input, dtype, device, requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of ``input``'s shape, dtype and device unless given, as ``torch.empty_like``."""
     return _like(empty, input, dtype, device, requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """``fill_value`` in ``input``'s shape, dtype and device unless given, as ``torch.full_like``."""
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
 @with_out(factory=True)
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """1-D values ``start, start + step, ...`` below ``end`` (``arange(n)`` is ``0..n-1``); int64 when all arguments
+    are ints, as ``torch.arange``."""
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -209,31 +229,38 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 @with_out(factory=True)
 def range_(start, end, step=1, *, dtype=None, device=None):
     # end is included: half a step past it (either sign of step) is the exclusive bound of arange
+    """``ember.range``: 1-D values from ``start`` to ``end`` inclusive by ``step`` (default float dtype), as the
+    deprecated ``torch.range``."""
     return arange(start, end + step / 2, step, dtype=dtype or _dtype.get_default_dtype(), device=device)
 
 
 @with_out(factory=True)
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, as ``torch.linspace``."""
     return _finish(np.linspace(start, end, steps), dtype or _dtype.get_default_dtype(), device, requires_grad)
 
 
 @with_out(factory=True)
 def logspace(start, end, steps: int, base=10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` values ``base ** x`` for ``x`` evenly spaced from ``start`` to ``end``, as ``torch.logspace``."""
     return _finish(np.logspace(start, end, steps, base=base), dtype or _dtype.get_default_dtype(), device,
                    requires_grad)
 
 
 @with_out(factory=True)
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An ``(n, m)`` matrix (``m`` defaults to ``n``) with ones on the diagonal, as ``torch.eye``."""
     return _make(_xp(device).eye(n, m, dtype=_default(dtype)), requires_grad)
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The ``(2, N)`` row/column indices of the lower triangle of a ``row x col`` matrix, as ``torch.tril_indices``."""
     r, c = np.tril_indices(row, offset, col)
     return _finish(np.stack([r, c]).astype(np.int64), dtype, device, False)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The ``(2, N)`` row/column indices of the upper triangle of a ``row x col`` matrix, as ``torch.triu_indices``."""
     r, c = np.triu_indices(row, offset, col)
     return _finish(np.stack([r, c]).astype(np.int64), dtype, device, False)
 
@@ -241,18 +268,21 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None):
 # ---- random --------------------------------------------------------------------------------------
 @with_out(factory=True)
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples from ``[0, 1)`` of the given size, as ``torch.rand``."""
     arr = _random.random_array("uniform", _size(size), _default(dtype), _dev(device), generator)
     return _make(arr, requires_grad)
 
 
 @with_out(factory=True)
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples of the given size, as ``torch.randn``."""
     arr = _random.random_array("normal", _size(size), _default(dtype), _dev(device), generator)
     return _make(arr, requires_grad)
 
 
 @with_out(factory=True)
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integer samples uniform in ``[low, high)`` of shape ``size`` (int64 by default), as ``torch.randint``."""
     if high is None:
         low, high = 0, low
     if size is None:
@@ -266,21 +296,25 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 @with_out(factory=True)
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0..n-1`` (int64 by default), as ``torch.randperm``."""
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
     return _make(_random.random_array("permutation", (n,), dt, _dev(device), generator, n=n), requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    """``rand`` in ``input``'s shape, dtype and device unless given, as ``torch.rand_like``."""
     return rand(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    """``randn`` in ``input``'s shape, dtype and device unless given, as ``torch.randn_like``."""
     return randn(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
                  requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+    """``randint`` in ``input``'s shape, dtype and device unless given, as ``torch.randint_like``."""
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
@@ -288,6 +322,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 
 @with_out(factory=True)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Normal samples: tensor ``mean``/``std`` broadcast together, or scalars with ``size``, as ``torch.normal``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         noise = randn(tuple(np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))),
@@ -299,6 +334,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
 @with_out
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """0/1 samples, 1 with probability ``input`` (or ``p``), in ``input``'s shape and dtype, as ``torch.bernoulli``."""
     probs = input._data if p is None else p
     u = _random.random_array("uniform", tuple(input.shape), input._data.dtype, input.device, generator)
     return Tensor._make((u < probs).astype(input._data.dtype))
@@ -306,6 +342,8 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
 
 @with_out
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """``num_samples`` category indices per row of the (unnormalised) probabilities ``input`` (1-D or 2-D), as
+    ``torch.multinomial``."""
     probs = backend.to_host(input._data).astype(np.float64)
     rows = probs.reshape(-1, probs.shape[-1])
     if (rows < 0).any() or not np.isfinite(rows).all():
@@ -324,6 +362,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
 
 
 def poisson(input, generator=None):
+    """Poisson samples with rates ``input``, in ``input``'s shape and dtype, as ``torch.poisson``."""
     rng = _random.numpy_generator(generator)
     out = rng.poisson(backend.to_host(input._data)).astype(input._data.dtype)
     return Tensor._make(backend.to_device_array(out, input.device))
@@ -335,6 +374,8 @@ def _check_fill(t):
 
 
 def random_fill_(t: Tensor, kind, generator, **params) -> Tensor:
+    """Fills ``t`` in place with draws of ``kind`` (``ember.random.random_array``); behind
+    ``Tensor.uniform_``/``normal_``/``random_``."""
     _check_fill(t)
     t._data[...] = _random.random_array(kind, tuple(t.shape), t._data.dtype, t.device, generator, **params)
     t._version += 1
@@ -342,6 +383,7 @@ def random_fill_(t: Tensor, kind, generator, **params) -> Tensor:
 
 
 def bernoulli_(t, p, generator):
+    """Fills ``t`` in place with 0/1, 1 with probability ``p``, as ``Tensor.bernoulli_``."""
     _check_fill(t)
     probs = p._data if isinstance(p, Tensor) else p
     u = _random.random_array("uniform", tuple(t.shape), np.float64, t.device, generator)
@@ -351,6 +393,7 @@ def bernoulli_(t, p, generator):
 
 
 def exponential_(t, lambd, generator):
+    """Fills ``t`` in place with exponential samples of rate ``lambd``, as ``Tensor.exponential_``."""
     _check_fill(t)
     u = _random.random_array("uniform", tuple(t.shape), np.float64, t.device, generator)
     t._data[...] = -backend.xp_of(u).log1p(-u) / lambd
@@ -359,6 +402,8 @@ def exponential_(t, lambd, generator):
 
 
 def geometric_(t, p, generator):
+    """Fills ``t`` in place with geometric samples (trials to first success, probability ``p``), as
+    ``Tensor.geometric_``."""
     _check_fill(t)
     u = _random.random_array("uniform", tuple(t.shape), np.float64, t.device, generator)
     xp = backend.xp_of(u)
@@ -368,6 +413,7 @@ def geometric_(t, p, generator):
 
 
 def log_normal_(t, mean, std, generator):
+    """Fills ``t`` in place with ``exp`` of normal(``mean``, ``std``) samples, as ``Tensor.log_normal_``."""
     _check_fill(t)
     z = _random.random_array("normal", tuple(t.shape), np.float64, t.device, generator, mean=mean, std=std)
     t._data[...] = backend.xp_of(z).exp(z)
@@ -376,6 +422,7 @@ def log_normal_(t, mean, std, generator):
 
 
 def cauchy_(t, median, sigma, generator):
+    """Fills ``t`` in place with Cauchy(``median``, ``sigma``) samples, as ``Tensor.cauchy_``."""
     _check_fill(t)
     u = _random.random_array("uniform", tuple(t.shape), np.float64, t.device, generator)
     t._data[...] = median + sigma * backend.xp_of(u).tan(np.pi * (u - 0.5))

@@ -15,6 +15,13 @@ from ._util import arr_of, check_same_device, result_dtype, sum_to, with_out, wr
 from .pointwise import where
 from .shape import pad
 
+# The public ops (``from .index import *`` in ember.ops); helpers are imported by their module path.
+__all__ = [
+    "argwhere", "bucketize", "fill_", "gather", "index_add", "index_fill", "index_put", "index_select",
+    "masked_fill", "masked_scatter", "masked_select", "nonzero", "scatter", "scatter_add", "scatter_reduce",
+    "searchsorted", "take", "take_along_dim",
+]
+
 
 # ---- index normalisation ------------------------------------------------------------------------
 def _raw_index(idx, x_arr):

@@ -16,6 +16,12 @@ from .creation import eye
 from .reduce import norm
 from .shape import stack
 
+# The public ops (``from .linalg import *`` in ember.ops); helpers are imported by their module path.
+__all__ = [
+    "addmm", "addmv", "baddbmm", "bmm", "cdist", "cross", "dot", "einsum", "ger", "inner", "matmul", "matrix_power",
+    "mm", "mv", "outer", "tensordot", "vdot",
+]
+
 
 def _as_operand(x):
     """(array with unit-stride rows, transpose flag) for a (..., R, C) array, copying only when the

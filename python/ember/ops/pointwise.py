@@ -14,6 +14,18 @@ from ._nnutil import contiguous
 from ._util import (arr_of, check_same_device, float_dtype, result_dtype, sum_to, to_tensor,
                     with_out, write_out)
 
+# The public ops (``from .pointwise import *`` in ember.ops); helpers are imported by their module path.
+__all__ = [
+    "abs", "acos", "add", "addcdiv", "addcmul", "allclose", "asin", "atan", "atan2", "bitwise_and", "bitwise_not",
+    "bitwise_or", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "cos", "cosh", "div", "divide", "eq", "equal",
+    "erf", "exp", "exp2", "expm1", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "ge", "greater",
+    "greater_equal", "gt", "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal", "log",
+    "log1p", "log2", "log10", "logical_and", "logical_not", "logical_or", "logical_xor", "lt", "maximum", "minimum",
+    "mul", "multiply", "ne", "neg", "not_equal", "positive", "pow", "reciprocal", "relu", "remainder", "round",
+    "rsqrt", "sigmoid", "sign", "sin", "sinh", "sqrt", "square", "sub", "subtract", "tan", "tanh", "true_divide",
+    "trunc", "where",
+]
+
 
 def _shape(a):
     return tuple(getattr(a, "shape", ()))

@@ -14,6 +14,13 @@ from .index import scatter
 from .pointwise import maximum, minimum, where
 from .shape import cat
 
+# The public ops (``from .reduce import *`` in ember.ops); helpers are imported by their module path.
+__all__ = [
+    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "argsort", "bincount", "count_nonzero", "cumprod",
+    "cumsum", "kthvalue", "logsumexp", "max", "mean", "median", "min", "nanmean", "nansum", "norm", "prod",
+    "renorm", "sort", "std", "std_mean", "sum", "topk", "unique", "var", "var_mean",
+]
+
 values_indices = namedtuple("return_types", ["values", "indices"])
 
 

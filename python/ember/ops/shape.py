@@ -14,6 +14,15 @@ from ..tensor import Size as _Size  # (private: ember.ops re-exports this module
 from ..tensor import Tensor
 from ._util import check_same_device, result_dtype, sum_to, with_out, wrap_dim
 
+# The public ops (``from .shape import *`` in ember.ops); helpers are imported by their module path.
+__all__ = [
+    "atleast_1d", "atleast_2d", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "chunk", "clone",
+    "concat", "concatenate", "diag", "diag_embed", "diagonal", "flatten", "flip", "fliplr", "flipud", "hstack",
+    "meshgrid", "moveaxis", "movedim", "narrow", "permute", "ravel", "repeat_interleave", "reshape", "roll",
+    "select", "split", "squeeze", "stack", "swapaxes", "swapdims", "t", "tensor_split", "tile", "trace",
+    "transpose", "tril", "triu", "unbind", "unflatten", "unsqueeze", "vstack",
+]
+
 
 def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
