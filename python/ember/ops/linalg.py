@@ -128,27 +128,30 @@ def _check_dims(name, *named) -> None:
             raise RuntimeError(f"{name}: Expected {ndim}-D argument {arg}, but got {t.ndim}-D")
 
 
+def _ranked(name, a, b, rank_a, rank_b, arg_b):
+    """a @ b after PyTorch's rank checks of mm / bmm / mv (bmm: equal batch sizes, no broadcasting)."""
+    _check_dims(name, ("input", a, rank_a), (arg_b, b, rank_b))
+    if rank_a == 3 and a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"{name}: batch sizes differ ({a.shape[0]} and {b.shape[0]})")
+    return matmul(a, b)
+
+
 @with_out
 def mm(input, mat2):
     """As torch.mm: (n, m) @ (m, p) -> (n, p)."""
-    _check_dims("mm", ("input", input, 2), ("mat2", mat2, 2))
-    return matmul(input, mat2)
+    return _ranked("mm", input, mat2, 2, 2, "mat2")
 
 
 @with_out
 def bmm(input, mat2):
     """As torch.bmm: (b, n, m) @ (b, m, p) -> (b, n, p), batch sizes equal (no broadcasting)."""
-    _check_dims("bmm", ("input", input, 3), ("mat2", mat2, 3))
-    if input.shape[0] != mat2.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ ({input.shape[0]} and {mat2.shape[0]})")
-    return matmul(input, mat2)
+    return _ranked("bmm", input, mat2, 3, 3, "mat2")
 
 
 @with_out
 def mv(input, vec):
     """As torch.mv: (n, m) @ (m,) -> (n,)."""
-    _check_dims("mv", ("input", input, 2), ("vec", vec, 1))
-    return matmul(input, vec)
+    return _ranked("mv", input, vec, 2, 1, "vec")
 
 
 @with_out

@@ -30,37 +30,29 @@ def _check_tensor(fn_name: str, v, arg: str = "input", pos: int = 1, scalar_ok: 
 
 # ---- binary arithmetic -----------------------------------------------------------------------
 class Add(Op):
+    """a + alpha * b; Sub (a - alpha * b) flips ``_sign``."""
+
     needs_input_values = False
+    _sign = 1
 
-    @staticmethod
-    def forward(ctx, a, b, alpha=1):
-        ctx.shapes = (_shape(a), _shape(b))
-        ctx.alpha = alpha
-        return a + (b if alpha == 1 else b * alpha)
+    @classmethod
+    def forward(cls, ctx, a, b, alpha=1):
+        ctx.shapes, ctx.alpha = (_shape(a), _shape(b)), alpha
+        b = b if alpha == 1 else b * alpha
+        return a + b if cls._sign > 0 else a - b
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            gb = sum_to(g if ctx.alpha == 1 else g * ctx.alpha, ctx.shapes[1])
+            gb = g if ctx.alpha == 1 else g * ctx.alpha
+            gb = sum_to(gb if cls._sign > 0 else -gb, ctx.shapes[1])
         return ga, gb
 
 
-class Sub(Op):
-    needs_input_values = False
-
-    @staticmethod
-    def forward(ctx, a, b, alpha=1):
-        ctx.shapes = (_shape(a), _shape(b))
-        ctx.alpha = alpha
-        return a - (b if alpha == 1 else b * alpha)
-
-    @staticmethod
-    def backward(ctx, g):
-        ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
-        gb = sum_to(-(g if ctx.alpha == 1 else g * ctx.alpha), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
-        return ga, gb
+class Sub(Add):
+    _sign = -1
 
 
 class Mul(Op):

@@ -310,11 +310,12 @@ _PROMOTING = {"softsign", "tanhshrink", "hardshrink", "softshrink"}
 def _rows_family() -> list[OpInfo]:
     rows = []
     for name, fn, ref, domain, gg, aliases in _UNARY:
-        # ember's core unary functions convert non-Tensors (torch's raise TypeError): only the
-        # nn.functional activations are checked for bad inputs (an integer tensor)
+        # bad inputs: a list for the core unary functions, an integer tensor for the
+        # nn.functional activations (those that, as in PyTorch, need floating point)
+        functional = fn.__module__.endswith("functional")
         rows.append(OpInfo(name, fn, unary_samples(domain), reference=ref, supports_gradgrad=gg,
-                           errors=_int_errors if fn.__module__.endswith("functional")
-                           and name not in _PROMOTING else None,
+                           errors=(_int_errors if name not in _PROMOTING else None) if functional
+                           else _unary_errors,
                            files=_files(_OPS_TEST if fn.__module__.endswith("pointwise")
                                         else _NN_FUNCTIONAL), aliases=aliases))
     for name, fn, ref, da, db, aliases in _BINARY:
