@@ -193,10 +193,28 @@ class _Methods:
         return self.T
 
 
+# The binary operators whose op rejecting the other operand (TypeError: a list, None, an array)
+# means NotImplemented, as in PyTorch: Python then tries that operand's method (a NumPy array's)
+# or its fallback (== and != compare identity).
+_BINARY_OPERATORS = """__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__
+__rfloordiv__ __mod__ __pow__ __rpow__ __matmul__ __rmatmul__ __and__ __or__ __xor__ __rand__ __ror__
+__rxor__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__""".split()
+
+
+def _not_implemented_on_type_error(fn):
+    def operator(self, o):
+        try:
+            return fn(self, o)
+        except TypeError:
+            return NotImplemented
+    operator.__name__ = operator.__qualname__ = fn.__name__
+    return operator
+
+
 def _install() -> None:
     for name, attr in vars(_Methods).items():
         if isinstance(attr, (types.FunctionType, property)):
-            setattr(Tensor, name, attr)
+            setattr(Tensor, name, _not_implemented_on_type_error(attr) if name in _BINARY_OPERATORS else attr)
     # Every function in ember.ops that takes a tensor first is also a method (x.exp(), x.sum(1)).
     for name, fn in ops.METHODS.items():
         if not hasattr(Tensor, name):

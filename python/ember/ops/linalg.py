@@ -128,9 +128,11 @@ def _check_dims(name, *named) -> None:
             raise RuntimeError(f"{name}: Expected {ndim}-D argument {arg}, but got {t.ndim}-D")
 
 
-def _ranked(name, a, b, rank_a, rank_b, arg_b):
-    """a @ b after PyTorch's rank checks of mm / bmm / mv (bmm: equal batch sizes, no broadcasting)."""
-    _check_dims(name, ("input", a, rank_a), (arg_b, b, rank_b))
+def _ranked(name, a, b):
+    """a @ b for mm / bmm / mv and the add-products after PyTorch's checks: a and b are (argument,
+    tensor, rank), 3-D operands of equal batch sizes (no broadcasting)."""
+    _check_dims(name, a, b)
+    (_, a, rank_a), (_, b, _) = a, b
     if rank_a == 3 and a.shape[0] != b.shape[0]:
         raise RuntimeError(f"{name}: batch sizes differ ({a.shape[0]} and {b.shape[0]})")
     return matmul(a, b)
@@ -139,19 +141,19 @@ def _ranked(name, a, b, rank_a, rank_b, arg_b):
 @with_out
 def mm(input, mat2):
     """As torch.mm: (n, m) @ (m, p) -> (n, p)."""
-    return _ranked("mm", input, mat2, 2, 2, "mat2")
+    return _ranked("mm", ("input", input, 2), ("mat2", mat2, 2))
 
 
 @with_out
 def bmm(input, mat2):
     """As torch.bmm: (b, n, m) @ (b, m, p) -> (b, n, p), batch sizes equal (no broadcasting)."""
-    return _ranked("bmm", input, mat2, 3, 3, "mat2")
+    return _ranked("bmm", ("input", input, 3), ("mat2", mat2, 3))
 
 
 @with_out
 def mv(input, vec):
     """As torch.mv: (n, m) @ (m,) -> (n,)."""
-    return _ranked("mv", input, vec, 2, 1, "vec")
+    return _ranked("mv", ("input", input, 2), ("vec", vec, 1))
 
 
 @with_out
@@ -208,20 +210,20 @@ def _add_product(name, input, product, beta, alpha):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """As torch.addmm: beta * input + alpha * (mat1 @ mat2), mat1 (n, m), mat2 (m, p), input
     broadcast to (n, p)."""
-    _check_dims("addmm", ("mat1", mat1, 2), ("mat2", mat2, 2))
-    return _add_product("addmm", input, matmul(mat1, mat2), beta, alpha)
+    return _add_product("addmm", input, _ranked("addmm", ("mat1", mat1, 2), ("mat2", mat2, 2)), beta, alpha)
 
 
 @with_out
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """As torch.baddbmm: beta * input + alpha * bmm(batch1, batch2), input broadcast to (b, n, p)."""
-    return _add_product("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+    product = _ranked("baddbmm", ("batch1", batch1, 3), ("batch2", batch2, 3))
+    return _add_product("baddbmm", input, product, beta, alpha)
 
 
 @with_out
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """As torch.addmv: beta * input + alpha * (mat @ vec), mat (n, m), vec (m,), input broadcast to (n,)."""
-    return _add_product("addmv", input, mv(mat, vec), beta, alpha)
+    return _add_product("addmv", input, _ranked("addmv", ("mat", mat, 2), ("vec", vec, 1)), beta, alpha)
 
 
 def _einsum_specs(equation: str, operands) -> tuple[list[str], str]:

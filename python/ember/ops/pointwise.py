@@ -209,6 +209,8 @@ def _check_int_zero(b, dt) -> None:
 @with_out
 def floor_divide(input, other):
     """As torch.floor_divide: floor(input / other) elementwise (not differentiable)."""
+    _check_tensor("floor_divide", input, "input", 1, scalar_ok=True)
+    _check_tensor("floor_divide", other, "other", 2, scalar_ok=True)
     check_same_device(input, other)
     dt = result_dtype(input, other)
     a = arr_of(input, dt, _ref(input, other))
@@ -501,6 +503,9 @@ def where(condition, input=None, other=None):
     number); where(condition) alone is condition.nonzero(as_tuple=True)."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)  # (index.nonzero: index builds on pointwise)
+    _check_tensor("where", condition, "condition")
+    _check_tensor("where", input, "input", 2, scalar_ok=True)
+    _check_tensor("where", other, "other", 3, scalar_ok=True)
     check_same_device(condition, input, other)
     dt = result_dtype(input, other)
     ref = condition._data
@@ -571,6 +576,8 @@ maximum, minimum, fmax, fmin = (_pick(op) for op in (Maximum, Minimum, Fmax, Fmi
 # ---- comparisons and logic (not differentiable) ---------------------------------------------------
 def _compare(ufunc_name):
     def fn(input, other):
+        _check_tensor(ufunc_name, input)
+        _check_tensor(ufunc_name, other, "other", 2, scalar_ok=True)
         check_same_device(input, other)
         dt = result_dtype(input, other)
         ref = _ref(input, other)
@@ -608,6 +615,8 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """As torch.isclose: |input - other| <= atol + rtol * |other| elementwise, a bool Tensor."""
+    _check_tensor("isclose", input)
+    _check_tensor("isclose", other, "other", 2, scalar_ok=True)
     ref = _ref(input, other)
     xp = backend.xp_of(ref)
     dt = result_dtype(input, other)
