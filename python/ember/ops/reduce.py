@@ -454,9 +454,12 @@ class Cumsum(Op):
 @with_out
 def cumsum(input, dim: int, *, dtype=None):
     """As torch.cumsum: running sums along ``dim``; integers sum as int64."""
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:  # (NumPy's cumsum of a 0-d array is 1-D)
+        return cumsum(input.reshape(1), 0, dtype=dtype).reshape(())
     np_dtype = _dtype.to_dtype(dtype).np if dtype is not None else (
         np.dtype(np.int64) if input._data.dtype.kind in "biu" else None)
-    return Cumsum.apply(input, dim=wrap_dim(dim, input.ndim), dtype=np_dtype)
+    return Cumsum.apply(input, dim=d, dtype=np_dtype)
 
 
 @with_out
