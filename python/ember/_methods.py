@@ -286,10 +286,28 @@ def _inplace_unary(name: str):
     return method
 
 
+# The binary operators whose op rejecting the other operand (TypeError: a list, None, an array)
+# means NotImplemented, as in PyTorch: Python then tries that operand's method (a NumPy array's)
+# or its fallback (== and != compare identity).
+_BINARY_OPERATORS = """__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__
+__rfloordiv__ __mod__ __pow__ __rpow__ __matmul__ __rmatmul__ __and__ __or__ __xor__ __rand__ __ror__
+__rxor__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__""".split()
+
+
+def _not_implemented_on_type_error(fn):
+    def operator(self, o):
+        try:
+            return fn(self, o)
+        except TypeError:
+            return NotImplemented
+    operator.__name__ = operator.__qualname__ = fn.__name__
+    return operator
+
+
 def _install() -> None:
     for name, attr in vars(_Methods).items():
         if isinstance(attr, (types.FunctionType, property)):
-            setattr(Tensor, name, attr)
+            setattr(Tensor, name, _not_implemented_on_type_error(attr) if name in _BINARY_OPERATORS else attr)
     for name, dtype in _CASTS.items():
         setattr(Tensor, name, _cast_method(name, dtype))
     for name in ("abs", "exp", "neg", "relu", "sigmoid", "sqrt", "tanh"):  # the unary in-place ops (x.exp_())

@@ -130,8 +130,9 @@ def dims_tuple(dim, ndim: int):
         dims = tuple(sorted(wrap_dim(d, ndim) for d in dim))
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
-        return dims
-    return (wrap_dim(dim, ndim),)
+    else:
+        dims = (wrap_dim(dim, ndim),)
+    return dims if ndim else ()  # a 0-d tensor takes dim 0 or -1 and has no dim to reduce
 
 
 # ---- out= ---------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ gradients of gradients work). Binary ops broadcast; their backward sums back wit
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -11,8 +12,8 @@ from .._dtype import from_numpy_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._nnutil import contiguous
-from ._util import (arr_of, check_same_device, float_dtype, result_dtype, sum_to, to_tensor,
-                    with_out, write_out)
+from ._util import (_TORCH_NAMES, arr_of, check_same_device, float_dtype, result_dtype, sum_to,
+                    to_tensor, with_out, write_out)
 
 # The public ops (``from .pointwise import *`` in ember.ops); helpers are imported by their module path.
 __all__ = [
@@ -31,39 +32,39 @@ def _shape(a):
     return tuple(getattr(a, "shape", ()))
 
 
+def _check_tensor(fn_name: str, v, arg: str = "input", pos: int = 1, scalar_ok: bool = False) -> None:
+    """PyTorch's argument check: a Tensor, or a Python (or NumPy) number where the op has a Scalar
+    overload; anything else (a list, an array) is a TypeError naming the argument."""
+    if isinstance(v, Tensor) or (scalar_ok and isinstance(v, (numbers.Number, np.generic))):
+        return
+    raise TypeError(f"{fn_name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+
+
 # ---- binary arithmetic -----------------------------------------------------------------------
 class Add(Op):
+    """a + alpha * b; Sub (a - alpha * b) flips ``_sign``."""
+
     needs_input_values = False
+    _sign = 1
 
-    @staticmethod
-    def forward(ctx, a, b, alpha=1):
-        ctx.shapes = (_shape(a), _shape(b))
-        ctx.alpha = alpha
-        return a + (b if alpha == 1 else b * alpha)
+    @classmethod
+    def forward(cls, ctx, a, b, alpha=1):
+        ctx.shapes, ctx.alpha = (_shape(a), _shape(b)), alpha
+        b = b if alpha == 1 else b * alpha
+        return a + b if cls._sign > 0 else a - b
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            gb = sum_to(g if ctx.alpha == 1 else g * ctx.alpha, ctx.shapes[1])
+            gb = g if ctx.alpha == 1 else g * ctx.alpha
+            gb = sum_to(gb if cls._sign > 0 else -gb, ctx.shapes[1])
         return ga, gb
 
 
-class Sub(Op):
-    needs_input_values = False
-
-    @staticmethod
-    def forward(ctx, a, b, alpha=1):
-        ctx.shapes = (_shape(a), _shape(b))
-        ctx.alpha = alpha
-        return a - (b if alpha == 1 else b * alpha)
-
-    @staticmethod
-    def backward(ctx, g):
-        ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
-        gb = sum_to(-(g if ctx.alpha == 1 else g * ctx.alpha), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
-        return ga, gb
+class Sub(Add):
+    _sign = -1
 
 
 class Mul(Op):
@@ -115,10 +116,15 @@ class Pow(Op):
         return ga, gb
 
 
-def _binary(op, a, b, *, float_result=False, **attrs):
+def _binary(op, a, b, *, float_result=False, scalars=(True, True), **attrs):
+    """op on a and b promoted to their result dtype. ``scalars``: whether a Python number may stand
+    for (input, other), as PyTorch's Scalar overloads allow."""
+    name = op.__name__.lstrip("_").lower()
+    _check_tensor(name, a, "input", 1, scalars[0])
+    _check_tensor(name, b, "other", 2, scalars[1])
     a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
     if not a_is_tensor and not b_is_tensor:
-        raise TypeError("expected at least one Tensor argument")
+        raise TypeError(f"{name}(): expected at least one Tensor argument")
     check_same_device(a, b)
     dt = float_dtype(a, b) if float_result else result_dtype(a, b)
     ref = (a if a_is_tensor else b)._data
@@ -134,8 +140,8 @@ def _binary(op, a, b, *, float_result=False, **attrs):
     except ValueError as exc:  # NumPy's broadcasting error -> PyTorch's RuntimeError
         if "broadcast" not in str(exc):
             raise
-        raise RuntimeError(f"{op.__name__.lstrip('_').lower()}: shapes {list(_shape(aa))} and "
-                           f"{list(_shape(bb))} are not broadcastable") from None
+        raise RuntimeError(f"{name}: shapes {list(_shape(aa))} and {list(_shape(bb))} are not "
+                           "broadcastable") from None
 
 
 def _operand(v, dt, ref):
@@ -151,11 +157,13 @@ def _np_to_ember(dt):
 
 
 def add(input, other, *, alpha=1, out=None):
+    """As torch.add: input + alpha * other, broadcast and type-promoted."""
     r = _binary(Add, input, other, alpha=alpha)
     return r if out is None else write_out(r, out, "add")
 
 
 def sub(input, other, *, alpha=1, out=None):
+    """As torch.sub: input - alpha * other, broadcast and type-promoted."""
     r = _binary(Sub, input, other, alpha=alpha)
     return r if out is None else write_out(r, out, "sub")
 
@@ -164,6 +172,7 @@ subtract = sub
 
 
 def mul(input, other, *, out=None):
+    """As torch.mul: the elementwise product, broadcast and type-promoted."""
     r = _binary(Mul, input, other)
     return r if out is None else write_out(r, out, "mul")
 
@@ -172,6 +181,8 @@ multiply = mul
 
 
 def div(input, other, *, rounding_mode=None, out=None):
+    """As torch.div: true division (integers give floats), or rounded by rounding_mode 'trunc' or
+    'floor'."""
     if rounding_mode == "floor":
         r = floor_divide(input, other)
     elif rounding_mode == "trunc":
@@ -190,6 +201,8 @@ divide = true_divide = div
 
 @with_out
 def pow(input, exponent):  # noqa: A001
+    """As torch.pow: input ** exponent elementwise; either may be a Python number."""
+    _check_tensor("pow", exponent, "exponent", 2, scalar_ok=True)
     if not isinstance(input, Tensor):
         return _binary(Pow, input, exponent)
     if isinstance(exponent, Tensor):
@@ -207,6 +220,9 @@ def _check_int_zero(b, dt) -> None:
 
 @with_out
 def floor_divide(input, other):
+    """As torch.floor_divide: floor(input / other) elementwise (not differentiable)."""
+    _check_tensor("floor_divide", input, "input", 1, scalar_ok=True)
+    _check_tensor("floor_divide", other, "other", 2, scalar_ok=True)
     check_same_device(input, other)
     dt = result_dtype(input, other)
     a = arr_of(input, dt, _ref(input, other))
@@ -232,7 +248,8 @@ class _Modulo(Op):
     def backward(cls, ctx, g):
         a, b = ctx.inputs
         ga = sum_to(g, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
-        gb = sum_to(-g * cls._round(a / b), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        # (div: a may be a raw number, whose / would make a NumPy array of b)
+        gb = sum_to(-g * cls._round(div(a, b)), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -254,21 +271,26 @@ def _xp2(a, b):
     return backend.xp_of(b if backend.is_cuda_array(b) else a)
 
 
-def _modulo(op, input, other):
+def _modulo(op, input, other, scalar_input):
+    _check_tensor(op.__name__.lower(), input, "input", 1, scalar_input)
+    _check_tensor(op.__name__.lower(), other, "other", 2, scalar_ok=True)
     dt = result_dtype(input, other)
     if dt.kind in "biu":
         _check_int_zero(arr_of(other, dt, _ref(input, other)), dt)
-    return _binary(op, input, other)
+    return _binary(op, input, other, scalars=(scalar_input, True))
 
 
 @with_out
 def remainder(input, other):
-    return _modulo(Remainder, input, other)
+    """As torch.remainder: input - floor(input / other) * other, with the sign of the divisor
+    (Python's %)."""
+    return _modulo(Remainder, input, other, scalar_input=True)
 
 
 @with_out
 def fmod(input, other):
-    return _modulo(Fmod, input, other)
+    """As torch.fmod: input - trunc(input / other) * other, with the sign of the dividend (C's fmod)."""
+    return _modulo(Fmod, input, other, scalar_input=False)
 
 
 def _ref(a, b):
@@ -288,8 +310,7 @@ def _unary(name, forward, backward, float_only=True, differentiable=True):
     cls = type(name, (Op,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
 
     def fn(input):
-        if not isinstance(input, Tensor):
-            input = to_tensor(input)
+        _check_tensor(fn.__name__, input)
         if float_only and input._data.dtype.kind != "f":
             input = input.to(_np_to_ember(float_dtype(input)))
         if not differentiable:
@@ -297,6 +318,8 @@ def _unary(name, forward, backward, float_only=True, differentiable=True):
         return cls.apply(input)
 
     fn.__name__ = name.lower()
+    fn.__doc__ = f"As torch.{fn.__name__}: elementwise, same shape as input" + (
+        " (integers give floats)." if float_only else ".")
     fn = with_out(fn)
     fn.op = cls
     return fn
@@ -392,15 +415,20 @@ def _sigmoid_array(xp, x):
 
 @with_out
 def round(input, decimals: int = 0):  # noqa: A001
+    """As torch.round: to the nearest integer (half to even), or to ``decimals`` decimal places."""
     return Tensor._make(backend.xp_of(input._data).round(input._data, decimals))
 
 
 def positive(input):
+    """As torch.positive: input itself."""
     return input
 
 
 # ---- clamp / where / min-max -------------------------------------------------------------------
 class Clamp(Op):
+    """min(max(x, lo), hi), lo / hi None, numbers or Tensors (broadcast); PyTorch's gradients:
+    to x where lo <= x <= hi, to lo where x < lo < hi, to hi where x > hi or hi < lo."""
+
     @staticmethod
     def forward(ctx, x, lo, hi):
         xp = backend.xp_of(x)
@@ -414,22 +442,41 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, g):
         x, lo, hi = ctx.inputs
-        keep = None
+        to_x = to_lo = to_hi = None
         if lo is not None:
-            keep = x >= lo
+            to_x, to_lo = x >= lo, x < lo
         if hi is not None:
-            keep = (x <= hi) if keep is None else keep & (x <= hi)
-        gx = g if keep is None else g * keep
-        glo = sum_to(g * (x < lo), lo.shape) if isinstance(lo, Tensor) and ctx.needs_input_grad[1] else None
-        ghi = sum_to(g * (x > hi), hi.shape) if isinstance(hi, Tensor) and ctx.needs_input_grad[2] else None
-        return gx, glo, ghi
+            to_x = (x <= hi) if to_x is None else to_x & (x <= hi)
+            to_hi = x > hi
+        if lo is not None and hi is not None:
+            to_lo, to_hi = to_lo & (lo < hi), to_hi | (hi < lo)
+        zero = g * 0
+        return tuple(sum_to(where(mask, g, zero), _shape(v))
+                     if isinstance(v, Tensor) and ctx.needs_input_grad[i] else None
+                     for i, (v, mask) in enumerate(((x, to_x), (lo, to_lo), (hi, to_hi))))
 
 
 @with_out
 def clamp(input, min=None, max=None):  # noqa: A002
-    if min is None and max is None:
+    """As torch.clamp: min(max(input, min), max) elementwise; min and max are numbers or Tensors
+    broadcast against input (at least one given)."""
+    _check_tensor("clamp", input)
+    bounds = [b for b in (min, max) if b is not None]
+    if not bounds:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return Clamp.apply(input, min, max)
+    for name, b in (("min", min), ("max", max)):
+        if b is not None:
+            _check_tensor("clamp", b, name, 2 if name == "min" else 3, scalar_ok=True)
+    check_same_device(input, *bounds)
+    dt = result_dtype(input, *bounds)
+    ref = input._data
+    try:
+        return Clamp.apply(*(v if v is None else _operand(v, dt, ref) for v in (input, min, max)))
+    except ValueError as exc:  # NumPy's broadcasting error -> PyTorch's RuntimeError
+        if "broadcast" not in str(exc):
+            raise
+        raise RuntimeError(f"clamp: shapes {list(input.shape)}, {list(_shape(min))} and "
+                           f"{list(_shape(max))} are not broadcastable") from None
 
 
 clip = clamp
@@ -437,11 +484,13 @@ clip = clamp
 
 @with_out
 def clamp_min(input, min):  # noqa: A002
+    """As torch.clamp_min: clamp(input, min=min)."""
     return clamp(input, min=min)
 
 
 @with_out
 def clamp_max(input, max):  # noqa: A002
+    """As torch.clamp_max: clamp(input, max=max)."""
     return clamp(input, max=max)
 
 
@@ -462,8 +511,13 @@ class Where(Op):
 
 @with_out
 def where(condition, input=None, other=None):
+    """As torch.where: input where condition holds, else other (broadcast; either may be a
+    number); where(condition) alone is condition.nonzero(as_tuple=True)."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)  # (index.nonzero: index builds on pointwise)
+    _check_tensor("where", condition, "condition")
+    _check_tensor("where", input, "input", 2, scalar_ok=True)
+    _check_tensor("where", other, "other", 3, scalar_ok=True)
     check_same_device(condition, input, other)
     dt = result_dtype(input, other)
     ref = condition._data
@@ -478,92 +532,69 @@ def where(condition, input=None, other=None):
     return Where.apply(cond, a, b)
 
 
-class Maximum(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        return backend.xp_of(a).maximum(a, b)
+class _Pick(Op):
+    """One of two values elementwise (maximum, minimum, fmax, fmin): the forward is the array
+    function ``_xp_name``; the gradient goes to a where ``_to_a(a, b)`` (a Tensor of 0, 0.5 or 1:
+    maximum/minimum split ties equally, as PyTorch), the rest to b."""
 
-    @staticmethod
-    def backward(ctx, g):
+    _xp_name = ""
+    _to_a = None  # a staticmethod(lambda a, b: ...), bound per subclass
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        return getattr(_xp2(a, b), cls._xp_name)(a, b)
+
+    @classmethod
+    def backward(cls, ctx, g):
         a, b = ctx.inputs
-        # ties split the gradient equally, as PyTorch
-        wa = (a > b) + (a == b) * 0.5
+        wa = cls._to_a(a, b)
         return (sum_to(g * wa, a.shape) if ctx.needs_input_grad[0] else None,
                 sum_to(g * (1 - wa), b.shape) if ctx.needs_input_grad[1] else None)
 
 
-class Minimum(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        return backend.xp_of(a).minimum(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.inputs
-        wa = (a < b) + (a == b) * 0.5
-        return (sum_to(g * wa, a.shape) if ctx.needs_input_grad[0] else None,
-                sum_to(g * (1 - wa), b.shape) if ctx.needs_input_grad[1] else None)
+class Maximum(_Pick):
+    _xp_name = "maximum"
+    _to_a = staticmethod(lambda a, b: (a > b) + (a == b) * 0.5)
 
 
-@with_out
-def maximum(input, other):
-    return _binary(Maximum, input, other if isinstance(other, Tensor) else to_tensor(other, like=input))
+class Minimum(_Pick):
+    _xp_name = "minimum"
+    _to_a = staticmethod(lambda a, b: (a < b) + (a == b) * 0.5)
 
 
-@with_out
-def minimum(input, other):
-    return _binary(Minimum, input, other if isinstance(other, Tensor) else to_tensor(other, like=input))
-
-
-class Fmax(Op):
+class Fmax(_Pick):
     """max(a, b) ignoring NaN (the other argument where one is NaN; NaN only where both are).
     PyTorch's gradient: to a where a >= b or b is NaN (ties to a), else to b."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return _xp2(a, b).fmax(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.inputs
-        return _select_grads(ctx, g, (a >= b) | isnan(b))
+    _xp_name = "fmax"
+    _to_a = staticmethod(lambda a, b: ((a >= b) | isnan(b)).to(a.dtype))
 
 
-class Fmin(Op):
+class Fmin(_Pick):
     """min(a, b) ignoring NaN; gradient to a where a <= b or b is NaN, else to b (as PyTorch)."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return _xp2(a, b).fmin(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.inputs
-        return _select_grads(ctx, g, (a <= b) | isnan(b))
+    _xp_name = "fmin"
+    _to_a = staticmethod(lambda a, b: ((a <= b) | isnan(b)).to(a.dtype))
 
 
-def _select_grads(ctx, g, to_a):
-    a, b = ctx.inputs
-    zero = g * 0
-    return (sum_to(where(to_a, g, zero), a.shape) if ctx.needs_input_grad[0] else None,
-            sum_to(where(to_a, zero, g), b.shape) if ctx.needs_input_grad[1] else None)
+def _pick(op):
+    def fn(input, other):
+        # Tensors only: PyTorch has no Scalar overload of these
+        return _binary(op, input, other, scalars=(False, False))
+
+    fn.__name__ = op._xp_name
+    fn.__doc__ = f"As torch.{op._xp_name}: {op._xp_name}(input, other) elementwise, broadcast."
+    return with_out(fn)
 
 
-@with_out
-def fmax(input, other):
-    return _binary(Fmax, input, other if isinstance(other, Tensor) else
-                   to_tensor(other, like=input))
-
-
-@with_out
-def fmin(input, other):
-    return _binary(Fmin, input, other if isinstance(other, Tensor) else
-                   to_tensor(other, like=input))
+maximum, minimum, fmax, fmin = (_pick(op) for op in (Maximum, Minimum, Fmax, Fmin))
 
 
 # ---- comparisons and logic (not differentiable) ---------------------------------------------------
 def _compare(ufunc_name):
     def fn(input, other):
+        _check_tensor(ufunc_name, input)
+        _check_tensor(ufunc_name, other, "other", 2, scalar_ok=True)
         check_same_device(input, other)
         dt = result_dtype(input, other)
         ref = _ref(input, other)
@@ -571,6 +602,7 @@ def _compare(ufunc_name):
         return Tensor._make(getattr(xp, ufunc_name)(arr_of(input, dt, ref), arr_of(other, dt, ref)))
 
     fn.__name__ = ufunc_name
+    fn.__doc__ = f"As torch's {ufunc_name}: elementwise, broadcast, a bool Tensor (not differentiable)."
     return with_out(fn)
 
 
@@ -589,14 +621,19 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def equal(input, other) -> bool:
+    """As torch.equal: True when both have the same shape and values."""
     return tuple(input.shape) == tuple(other.shape) and bool(eq(input, other).all())
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """As torch.allclose: isclose(...) holds everywhere."""
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """As torch.isclose: |input - other| <= atol + rtol * |other| elementwise, a bool Tensor."""
+    _check_tensor("isclose", input)
+    _check_tensor("isclose", other, "other", 2, scalar_ok=True)
     ref = _ref(input, other)
     xp = backend.xp_of(ref)
     dt = result_dtype(input, other)
@@ -605,24 +642,47 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 # ---- composites ----------------------------------------------------------------------------------
+def _check_tensors(fn_name: str, *named) -> None:
+    for pos, (arg, v) in enumerate(named, 1):
+        _check_tensor(fn_name, v, arg, pos)
+
+
 @with_out
 def addcmul(input, tensor1, tensor2, *, value=1):
+    """As torch.addcmul: input + value * tensor1 * tensor2, broadcast."""
+    _check_tensors("addcmul", ("input", input), ("tensor1", tensor1), ("tensor2", tensor2))
     return input + value * tensor1 * tensor2
 
 
 @with_out
 def addcdiv(input, tensor1, tensor2, *, value=1):
+    """As torch.addcdiv: input + value * tensor1 / tensor2, broadcast (integer tensor1 and tensor2
+    are an error, as in PyTorch)."""
+    _check_tensors("addcdiv", ("input", input), ("tensor1", tensor1), ("tensor2", tensor2))
+    if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
+                           "addcdiv will perform a true division of tensor1 and tensor2. Use "
+                           "torch.addcdiv(input, tensor1.float(), tensor2.float()) instead.")
     return input + value * tensor1 / tensor2
 
 
 @with_out
 def lerp(input, end, weight):
+    """As torch.lerp: input + weight * (end - input), broadcast; weight a number or a Tensor; input
+    and end floating point."""
+    _check_tensors("lerp", ("input", input), ("end", end))
+    _check_tensor("lerp", weight, "weight", 3, scalar_ok=True)
+    for t in (input, end):
+        if t._data.dtype.kind != "f":  # (NotImplementedError is a RuntimeError, as in PyTorch)
+            raise NotImplementedError(f'"lerp" not implemented for \'{_TORCH_NAMES[t._data.dtype.name]}\'')
     return input + weight * (end - input)
 
 
 @with_out
 def atan2(input, other):
-    # atan2(y, x) with gradient (x dy - y dx) / (x^2 + y^2)
+    """As torch.atan2: the angle of (other, input), i.e. atan(input / other) in the right quadrant,
+    elementwise and broadcast; d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)."""
+    _check_tensors("atan2", ("input", input), ("other", other))
     try:
         out = Tensor._make(backend.xp_of(input._data).arctan2(input._data, arr_of(other, input._data.dtype,
                                                                                   input._data)))

@@ -777,6 +777,8 @@ def builtins_abs(v):
 
 def trace(input):
     """As torch.trace: the sum of a matrix's main diagonal."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return diagonal_(input).sum()
 
 

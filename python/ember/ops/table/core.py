@@ -319,11 +319,11 @@ def _activation_errors(promoting):
 def _rows_family() -> list[OpInfo]:
     rows = []
     for name, fn, ref, domain, gg, aliases in _UNARY:
-        # ember's core unary functions convert non-Tensors (torch's raise TypeError): only the
-        # nn.functional activations are checked for bad inputs
+        # bad inputs: a list for every unary function; an integer tensor too for the nn.functional
+        # activations that, as in PyTorch, need floating point
         rows.append(OpInfo(name, fn, unary_samples(domain), reference=ref, supports_gradgrad=gg,
                            errors=_activation_errors(name in _PROMOTING) if fn.__module__.endswith("functional")
-                           else None,
+                           else _unary_errors,
                            files=_files(_OPS_TEST if fn.__module__.endswith("pointwise")
                                         else _NN_FUNCTIONAL), aliases=aliases))
     for name, fn, ref, da, db, aliases in _BINARY:
