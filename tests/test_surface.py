@@ -536,3 +536,20 @@ def test_version_compares_as_a_version():
     with pytest.raises(TypeError):
         v < 3  # noqa: B015 - the comparison must raise
     assert {v: 1}["0.1.0"] == 1
+
+
+def _undocumented(namespace, names) -> list[str]:
+    return sorted(n for n in names if callable(getattr(namespace, n, None))
+                  and not (getattr(namespace, n).__doc__ or "").strip())
+
+
+def test_every_public_function_has_a_docstring():
+    # ember.*, F.* and the Tensor methods installed from ops all carry a docstring
+    from ember.ops import METHODS
+
+    public = [n for n in dir(ember) if not n.startswith("_") and inspect.isfunction(getattr(ember, n))]
+    functional = [n for n in dir(F) if not n.startswith("_") and inspect.isfunction(getattr(F, n))]
+    missing = ([f"ember.{n}" for n in _undocumented(ember, public)]
+               + [f"F.{n}" for n in _undocumented(F, functional)]
+               + [f"Tensor.{n}" for n in _undocumented(ember.Tensor, METHODS)])
+    assert not missing, f"{len(missing)} public functions without a docstring: {missing}"

@@ -14,6 +14,7 @@ _state = _State()
 
 
 def is_grad_enabled() -> bool:
+    """As torch.is_grad_enabled: whether ops record the graph in this thread."""
     return _state.enabled
 
 
