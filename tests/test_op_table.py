@@ -17,6 +17,11 @@ from ember.autograd import gradcheck, gradgradcheck
 from ember.ops import METHODS
 from ember.ops.table import ROWS, Sample, to_numpy
 
+# warnings that PyTorch gives too for some rows' samples (deprecated names, kl_div's 'mean', a
+# broadcast loss target); the rows call them on purpose
+pytestmark = [pytest.mark.filterwarnings("ignore:nn.functional.upsample"),
+              pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss"),
+              pytest.mark.filterwarnings("ignore:Using a target size")]
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
 DTYPES = [ember.float32, ember.float64]
 GRAD_SAMPLES = 2  # gradcheck the first two non-empty samples of a row, gradgradcheck the first

@@ -132,7 +132,8 @@ class Node:
         composite = getattr(self.fn, "composite", None) if create_graph else None
         if composite is not None:
             return composite_backward(composite, self.ctx, grads)
-        result = self.fn.backward(self.ctx, *grads)
+        with np.errstate(all="ignore"):  # as in the forward
+            result = self.fn.backward(self.ctx, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         return result
@@ -203,11 +204,13 @@ class Function:
         record = True in needs and grad_mode.is_grad_enabled()
         ctx = Context()
         ctx.needs_input_grad = needs
+        # PyTorch never warns on floating-point exceptions (0/0 is nan, 1/0 inf): neither does NumPy here
         if cls._forward_on_arrays:
-            raw = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args], **attrs)
+            with np.errstate(all="ignore"):
+                raw = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args], **attrs)
         else:
             detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
-            with grad_mode.no_grad():
+            with grad_mode.no_grad(), np.errstate(all="ignore"):
                 raw = cls.forward(ctx, *detached, **attrs)
         single = not isinstance(raw, tuple)
         outs = (_wrap(raw),) if single else tuple([_wrap(r) for r in raw])  # Tensors and Nones
