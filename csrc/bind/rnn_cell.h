@@ -1,5 +1,5 @@
-// Python binding of the recurrent-cell family (LSTM and GRU steps), written once for both
-// backends; see csrc/bind/gemm.h for the Backend pattern and csrc/cpu/rnn_cell.h for the kernels.
+// Python binding of the recurrent-cell family (LSTM and GRU steps), written once for both backends;
+// see csrc/bind/gemm.h for the Backend pattern and csrc/common/rnn_cell_contract.h for the kernels.
 // All arrays are C-contiguous with batch B first; gate blocks in PyTorch order (LSTM i, f, g, o;
 // GRU r, z, n).
 #pragma once

@@ -1,4 +1,4 @@
-// LSTM and GRU cell kernels: the elementwise work of one time step. See rnn_cell.h.
+// LSTM and GRU cell kernels: the elementwise work of one time step. See csrc/common/rnn_cell_contract.h.
 // Parallel over the batch; each batch row is a function vectorised along the hidden units
 // (sigmoid/tanh from vec_math.h) and compiled for AVX2 and AVX-512 (EMBER_AVX512_CLONES).
 #include "cpu/rnn_cell.h"
