@@ -81,17 +81,29 @@ constexpr size_t cell_main_index() {
 template <class Arg>
 using CellHandle = py::handle;
 
-// Registers a cell kernel taking the Python arguments `args` (arrays only, in order) and
-// calling kernel(ctx, B, H, pointers...) with one pointer per argument: const T* for what it
-// reads (nullptr for None), T* for what it writes.
-template <class Backend, class Kernel, class... Args, size_t... I>
-void def_rnn_cell(py::module_& m, const char* name, Kernel kernel, const char* doc,
-                  std::index_sequence<I...>, Args... args) {
+// Which cell kernel a binding calls; call_rnn_cell reaches the backend's overload by
+// argument-dependent lookup on the context.
+enum class RnnCellKernel { lstm_forward, lstm_backward, gru_forward, gru_backward };
+
+template <RnnCellKernel kKernel, class Context, class... Pointers>
+void call_rnn_cell(const Context& ctx, int64_t B, int64_t H, Pointers... p) {
+  if constexpr (kKernel == RnnCellKernel::lstm_forward) lstm_cell_forward(ctx, B, H, p...);
+  if constexpr (kKernel == RnnCellKernel::lstm_backward) lstm_cell_backward(ctx, B, H, p...);
+  if constexpr (kKernel == RnnCellKernel::gru_forward) gru_cell_forward(ctx, B, H, p...);
+  if constexpr (kKernel == RnnCellKernel::gru_backward) gru_cell_backward(ctx, B, H, p...);
+}
+
+// Registers the cell kernel kKernel under `name`, taking the Python arguments `args` (arrays
+// only, in order) and calling it as (ctx, B, H, pointers...) with one pointer per argument:
+// const T* for what it reads (nullptr for None), T* for what it writes.
+template <class Backend, RnnCellKernel kKernel, class... Args, size_t... I>
+void def_rnn_cell(py::module_& m, const char* name, const char* doc, std::index_sequence<I...>,
+                  Args... args) {
   constexpr size_t kMain = cell_main_index<Args...>();
   static_assert(kMain < sizeof...(Args), "a cell kernel needs one CellMain argument");
   m.def(
       name,
-      [kernel, args...](CellHandle<Args>... objs) {
+      [args...](CellHandle<Args>... objs) {
         const py::handle handles[] = {objs...};
         const auto& main_arg = std::get<kMain>(std::tie(args...));
         const ArrayView main = float_input<Backend>(handles[kMain], main_arg.name);
@@ -99,15 +111,14 @@ void def_rnn_cell(py::module_& m, const char* name, Kernel kernel, const char* d
         const auto arrays = std::tuple{cell_array<Backend>(args, handles[I], main, B, H)...};
         run_float<Backend>(main, [&, B = B, H = H](auto& ctx, auto tag) {
           using T = decltype(tag);
-          kernel(ctx, B, H, cell_ptr<T>(std::get<I>(arrays))...);
+          call_rnn_cell<kKernel>(ctx, B, H, cell_ptr<T>(std::get<I>(arrays))...);
         });
       },
       py::arg(args.name)..., doc);
 }
-template <class Backend, class Kernel, class... Args>
-void def_rnn_cell(py::module_& m, const char* name, Kernel kernel, const char* doc,
-                  Args... args) {
-  def_rnn_cell<Backend>(m, name, kernel, doc, std::index_sequence_for<Args...>{}, args...);
+template <class Backend, RnnCellKernel kKernel, class... Args>
+void def_rnn_cell(py::module_& m, const char* name, const char* doc, Args... args) {
+  def_rnn_cell<Backend, kKernel>(m, name, doc, std::index_sequence_for<Args...>{}, args...);
 }
 
 }  // namespace kernel_args
@@ -115,30 +126,26 @@ void def_rnn_cell(py::module_& m, const char* name, Kernel kernel, const char* d
 template <class Backend>
 void bind_rnn_cell(py::module_& m) {
   using namespace kernel_args;
-  def_rnn_cell<Backend>(
+  def_rnn_cell<Backend, RnnCellKernel::lstm_forward>(
       m, "lstm_cell_forward",
-      [](const auto& ctx, int64_t B, int64_t H, auto... p) { lstm_cell_forward(ctx, B, H, p...); },
       "LSTM step from pre-activation gates (B, 4H) and c_prev (B, H): writes h_out, c_out (B, H) "
       "and act (B, 4H) = activated [i, f, g, o] for the backward.",
       CellMain{"gates", 4}, CellIn{"c_prev", 1}, CellOut{"h_out", 1}, CellOut{"c_out", 1},
       CellOut{"act", 4});
-  def_rnn_cell<Backend>(
+  def_rnn_cell<Backend, RnnCellKernel::lstm_backward>(
       m, "lstm_cell_backward",
-      [](const auto& ctx, int64_t B, int64_t H, auto... p) { lstm_cell_backward(ctx, B, H, p...); },
       "LSTM step backward: grad_h, grad_c (B, H) or None (zero). Writes grad_gates (B, 4H), the "
       "gradient of the pre-activation gates, and grad_c_prev (B, H).",
       CellOptIn{"grad_h", 1}, CellOptIn{"grad_c", 1}, CellMain{"act", 4}, CellIn{"c_prev", 1},
       CellIn{"c_out", 1}, CellOut{"grad_gates", 4}, CellOut{"grad_c_prev", 1});
-  def_rnn_cell<Backend>(
+  def_rnn_cell<Backend, RnnCellKernel::gru_forward>(
       m, "gru_cell_forward",
-      [](const auto& ctx, int64_t B, int64_t H, auto... p) { gru_cell_forward(ctx, B, H, p...); },
       "GRU step from gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh (B, 3H), h_prev (B, H): writes "
       "h_out (B, H) and saved (B, 4H) = [r, z, n, gh_n] for the backward.",
       CellMain{"gi", 3}, CellIn{"gh", 3}, CellIn{"h_prev", 1}, CellOut{"h_out", 1},
       CellOut{"saved", 4});
-  def_rnn_cell<Backend>(
+  def_rnn_cell<Backend, RnnCellKernel::gru_backward>(
       m, "gru_cell_backward",
-      [](const auto& ctx, int64_t B, int64_t H, auto... p) { gru_cell_backward(ctx, B, H, p...); },
       "GRU step backward: writes grad_gi, grad_gh (B, 3H) and grad_h_prev (B, H) = grad_h * z (the "
       "direct path; the caller adds grad_gh @ W_hh).",
       CellIn{"grad_h", 1}, CellMain{"saved", 4}, CellIn{"h_prev", 1}, CellOut{"grad_gi", 3},
