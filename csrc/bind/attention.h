@@ -1,8 +1,8 @@
 // Python binding of the attention family (fused scaled dot-product attention), written once for
-// both backends; see csrc/bind/gemm.h for the Backend pattern and csrc/cpu/attention.h for the
-// kernels. q (B, Tq, D), k (B, Tk, D), v (B, Tk, Dv) with B = batch * heads, C-contiguous;
-// mask: None or an additive float mask (B or 1, Tq, Tk) (-inf hides a key); scale: None means
-// 1 / sqrt(D) as in PyTorch.
+// both backends; see csrc/bind/gemm.h for the Backend pattern and csrc/common/attention_contract.h
+// for the kernels. q (B, Tq, D), k (B, Tk, D), v (B, Tk, Dv) with B = batch * heads, C-contiguous;
+// mask: None or an additive float mask (B or 1, Tq, Tk) (-inf hides a key); scale: None means 1 /
+// sqrt(D) as in PyTorch.
 #pragma once
 #include <pybind11/pybind11.h>
 

@@ -1,19 +1,11 @@
 // ember._C: the CPU kernels. Each family's binding is written once in csrc/bind/<family>.h and
-// instantiated here with the CPU backend (NumPy arrays, ember::cpu::Context).
+// instantiated here (bind/families.h) with the CPU backend (NumPy arrays, ember::cpu::Context).
 #include <pybind11/pybind11.h>
 
 #include <omp.h>
 
 #include "bind/array_view.h"
-#include "bind/attention.h"
-#include "bind/conv.h"
-#include "bind/elementwise.h"
-#include "bind/gemm.h"
-#include "bind/pool.h"
-#include "bind/norm.h"
-#include "bind/optim.h"
-#include "bind/rnn_cell.h"
-#include "bind/softmax_xent.h"
+#include "bind/families.h"
 #include "cpu/attention.h"
 #include "cpu/conv.h"
 #include "cpu/elementwise.h"
@@ -41,13 +33,5 @@ PYBIND11_MODULE(_C, m) {
     if (n < 1) throw py::value_error("argument 'n' must be >= 1");
     omp_set_num_threads(n);
   }, py::arg("n"));
-  bind_gemm<CpuBackend>(m);
-  bind_conv<CpuBackend>(m);
-  bind_pool<CpuBackend>(m);
-  bind_norm<CpuBackend>(m);
-  bind_softmax_xent<CpuBackend>(m);
-  bind_rnn_cell<CpuBackend>(m);
-  bind_attention<CpuBackend>(m);
-  bind_optim<CpuBackend>(m);
-  bind_elementwise<CpuBackend>(m);
+  bind_kernel_families<CpuBackend>(m);
 }

@@ -12,15 +12,7 @@
 #include <vector>
 
 #include "bind/array_view.h"
-#include "bind/attention.h"
-#include "bind/conv.h"
-#include "bind/elementwise.h"
-#include "bind/gemm.h"
-#include "bind/norm.h"
-#include "bind/optim.h"
-#include "bind/pool.h"
-#include "bind/rnn_cell.h"
-#include "bind/softmax_xent.h"
+#include "bind/families.h"
 #include "cuda/attention.cuh"
 #include "cuda/conv.cuh"
 #include "cuda/elementwise.cuh"
@@ -83,7 +75,7 @@ PYBIND11_MODULE(_C_cuda, m) {
       "synchronize", []() { check_cuda(cudaDeviceSynchronize(), "synchronize"); },
       "Wait for all work on the current device; raises RuntimeError if a kernel failed.");
 
-  bind_gemm<CudaBackend>(m);
+  bind_kernel_families<CudaBackend>(m);
   // TF32 tensor-core GEMM (CUDA only): the same arguments and checks as gemm; float32 only.
   def_gemm(
       m, "gemm_tf32",
@@ -102,12 +94,4 @@ PYBIND11_MODULE(_C_cuda, m) {
             a, b, c, trans_a, trans_b, alpha, beta, bias, bias_per_row, activation);
       },
       "gemm on tensor cores with operands rounded to TF32 (float32 only; ~1e-3 relative error).");
-  bind_conv<CudaBackend>(m);
-  bind_pool<CudaBackend>(m);
-  bind_norm<CudaBackend>(m);
-  bind_softmax_xent<CudaBackend>(m);
-  bind_rnn_cell<CudaBackend>(m);
-  bind_optim<CudaBackend>(m);
-  bind_elementwise<CudaBackend>(m);
-  bind_attention<CudaBackend>(m);
 }

@@ -1,7 +1,8 @@
-// Python binding of the normalisation family (batch, layer and group norm), written once for
-// both backends; see csrc/bind/gemm.h for the Backend pattern and csrc/cpu/norm.h for the kernels.
-// All arrays are C-contiguous. Batch and group norm take x of shape (N, C, *spatial), viewed as
-// (N, C, S); layer norm takes x of shape (M, D) (the Python layer flattens the normalised dims).
+// Python binding of the normalisation family (batch, layer and group norm), written once for both
+// backends; see csrc/bind/gemm.h for the Backend pattern and csrc/common/norm_contract.h for the
+// kernels. All arrays are C-contiguous. Batch and group norm take x of shape (N, C, *spatial),
+// viewed as (N, C, S); layer norm takes x of shape (M, D) (the Python layer flattens the normalised
+// dims).
 #pragma once
 #include <pybind11/pybind11.h>
 

@@ -1,8 +1,8 @@
 // Python binding of the optimizer family (fused in-place SGD, Adam/AdamW, RMSprop, Adagrad steps),
 // written once for both backends; see csrc/bind/gemm.h for the Backend pattern and
-// csrc/cpu/optim.h for the update rules. The parameter, its gradient and every state buffer are
-// C-contiguous arrays of the same shape and dtype; hyper-parameters are checked as PyTorch's
-// optimizer constructors check them.
+// csrc/common/optim_contract.h for the update rules. The parameter, its gradient and every state
+// buffer are C-contiguous arrays of the same shape and dtype; hyper-parameters are checked as
+// PyTorch's optimizer constructors check them.
 #pragma once
 #include <pybind11/pybind11.h>
 

@@ -1,11 +1,13 @@
-// Python binding of the recurrent-cell family (LSTM and GRU steps), written once for both
-// backends; see csrc/bind/gemm.h for the Backend pattern and csrc/cpu/rnn_cell.h for the kernels.
+// Python binding of the recurrent-cell family (LSTM and GRU steps), written once for both backends;
+// see csrc/bind/gemm.h for the Backend pattern and csrc/common/rnn_cell_contract.h for the kernels.
 // All arrays are C-contiguous with batch B first; gate blocks in PyTorch order (LSTM i, f, g, o;
 // GRU r, z, n).
 #pragma once
 #include <pybind11/pybind11.h>
 
+#include <cstddef>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "bind/array_view.h"
@@ -22,97 +24,132 @@ inline std::pair<int64_t, int64_t> gate_shape(const ArrayView& gates, int64_t k)
   return {gates.shape[0], gates.shape[1] / k};
 }
 
+// One array argument of a cell kernel: its Python name and its width in gate blocks, i.e. shape
+// (B, blocks*H). The role is the type: the main array (read; fixes dtype, B and H), an input,
+// an input that may be None (zero), or an output.
+enum class CellRole { main, input, optional_input, output };
+template <CellRole kRole>
+struct CellArg {
+  static constexpr CellRole role = kRole;
+  const char* name;
+  int64_t blocks;
+};
+using CellMain = CellArg<CellRole::main>;
+using CellIn = CellArg<CellRole::input>;
+using CellOptIn = CellArg<CellRole::optional_input>;
+using CellOut = CellArg<CellRole::output>;
+
+// An array the kernel writes, so that cell_ptr hands it over as T*.
+struct CellWritten {
+  ArrayView view;
+};
+
+template <class Backend, CellRole kRole>
+auto cell_array(const CellArg<kRole>& arg, py::handle obj, const ArrayView& main, int64_t B,
+                int64_t H) {
+  if constexpr (kRole == CellRole::main)
+    return main;
+  else if constexpr (kRole == CellRole::input)
+    return input_array<Backend>(obj, arg.name, main, {B, arg.blocks * H});
+  else if constexpr (kRole == CellRole::optional_input)
+    return optional_array<Backend>(obj, arg.name, main, {B, arg.blocks * H});
+  else
+    return CellWritten{output_array<Backend>(obj, arg.name, main, {B, arg.blocks * H})};
+}
+
+template <class T>
+const T* cell_ptr(const ArrayView& a) {
+  return in_ptr<T>(a);
+}
+template <class T>
+const T* cell_ptr(const OptionalArray& a) {
+  return in_ptr<T>(a);
+}
+template <class T>
+T* cell_ptr(const CellWritten& a) {
+  return out_ptr<T>(a.view);
+}
+
+template <class... Args>
+constexpr size_t cell_main_index() {
+  constexpr bool is_main[] = {(Args::role == CellRole::main)...};
+  for (size_t i = 0; i < sizeof...(Args); ++i)
+    if (is_main[i]) return i;
+  return sizeof...(Args);
+}
+
+template <class Arg>
+using CellHandle = py::handle;
+
+// Which cell kernel a binding calls; call_rnn_cell reaches the backend's overload by
+// argument-dependent lookup on the context.
+enum class RnnCellKernel { lstm_forward, lstm_backward, gru_forward, gru_backward };
+
+template <RnnCellKernel kKernel, class Context, class... Pointers>
+void call_rnn_cell(const Context& ctx, int64_t B, int64_t H, Pointers... p) {
+  if constexpr (kKernel == RnnCellKernel::lstm_forward) lstm_cell_forward(ctx, B, H, p...);
+  if constexpr (kKernel == RnnCellKernel::lstm_backward) lstm_cell_backward(ctx, B, H, p...);
+  if constexpr (kKernel == RnnCellKernel::gru_forward) gru_cell_forward(ctx, B, H, p...);
+  if constexpr (kKernel == RnnCellKernel::gru_backward) gru_cell_backward(ctx, B, H, p...);
+}
+
+// Registers the cell kernel kKernel under `name`, taking the Python arguments `args` (arrays
+// only, in order) and calling it as (ctx, B, H, pointers...) with one pointer per argument:
+// const T* for what it reads (nullptr for None), T* for what it writes.
+template <class Backend, RnnCellKernel kKernel, class... Args, size_t... I>
+void def_rnn_cell(py::module_& m, const char* name, const char* doc, std::index_sequence<I...>,
+                  Args... args) {
+  constexpr size_t kMain = cell_main_index<Args...>();
+  static_assert(kMain < sizeof...(Args), "a cell kernel needs one CellMain argument");
+  m.def(
+      name,
+      [args...](CellHandle<Args>... objs) {
+        const py::handle handles[] = {objs...};
+        const auto& main_arg = std::get<kMain>(std::tie(args...));
+        const ArrayView main = float_input<Backend>(handles[kMain], main_arg.name);
+        const auto [B, H] = gate_shape(main, main_arg.blocks);
+        const auto arrays = std::tuple{cell_array<Backend>(args, handles[I], main, B, H)...};
+        run_float<Backend>(main, [&, B = B, H = H](auto& ctx, auto tag) {
+          using T = decltype(tag);
+          call_rnn_cell<kKernel>(ctx, B, H, cell_ptr<T>(std::get<I>(arrays))...);
+        });
+      },
+      py::arg(args.name)..., doc);
+}
+template <class Backend, RnnCellKernel kKernel, class... Args>
+void def_rnn_cell(py::module_& m, const char* name, const char* doc, Args... args) {
+  def_rnn_cell<Backend, kKernel>(m, name, doc, std::index_sequence_for<Args...>{}, args...);
+}
+
 }  // namespace kernel_args
 
 template <class Backend>
 void bind_rnn_cell(py::module_& m) {
   using namespace kernel_args;
-  m.def(
-      "lstm_cell_forward",
-      [](py::handle gates_obj, py::handle c_prev_obj, py::handle h_out_obj, py::handle c_out_obj,
-         py::handle act_obj) {
-        ArrayView gates = float_input<Backend>(gates_obj, "gates");
-        const auto [B, H] = gate_shape(gates, 4);
-        ArrayView c_prev = input_array<Backend>(c_prev_obj, "c_prev", gates, {B, H}),
-                  h_out = output_array<Backend>(h_out_obj, "h_out", gates, {B, H}),
-                  c_out = output_array<Backend>(c_out_obj, "c_out", gates, {B, H}),
-                  act = output_array<Backend>(act_obj, "act", gates, {B, 4 * H});
-        run_float<Backend>(gates, [&, B = B, H = H](auto& ctx, auto tag) {
-          using T = decltype(tag);
-          lstm_cell_forward(ctx, B, H, in_ptr<T>(gates), in_ptr<T>(c_prev), out_ptr<T>(h_out),
-                            out_ptr<T>(c_out), out_ptr<T>(act));
-        });
-      },
-      py::arg("gates"), py::arg("c_prev"), py::arg("h_out"), py::arg("c_out"), py::arg("act"),
+  def_rnn_cell<Backend, RnnCellKernel::lstm_forward>(
+      m, "lstm_cell_forward",
       "LSTM step from pre-activation gates (B, 4H) and c_prev (B, H): writes h_out, c_out (B, H) "
-      "and act (B, 4H) = activated [i, f, g, o] for the backward.");
-
-  m.def(
-      "lstm_cell_backward",
-      [](py::handle grad_h_obj, py::handle grad_c_obj, py::handle act_obj, py::handle c_prev_obj,
-         py::handle c_out_obj, py::handle grad_gates_obj, py::handle grad_c_prev_obj) {
-        ArrayView act = float_input<Backend>(act_obj, "act");
-        const auto [B, H] = gate_shape(act, 4);
-        auto grad_h = optional_array<Backend>(grad_h_obj, "grad_h", act, {B, H});
-        auto grad_c = optional_array<Backend>(grad_c_obj, "grad_c", act, {B, H});
-        ArrayView c_prev = input_array<Backend>(c_prev_obj, "c_prev", act, {B, H}),
-                  c_out = input_array<Backend>(c_out_obj, "c_out", act, {B, H}),
-                  grad_gates = output_array<Backend>(grad_gates_obj, "grad_gates", act, {B, 4 * H}),
-                  grad_c_prev = output_array<Backend>(grad_c_prev_obj, "grad_c_prev", act, {B, H});
-        run_float<Backend>(act, [&, B = B, H = H](auto& ctx, auto tag) {
-          using T = decltype(tag);
-          lstm_cell_backward(ctx, B, H, in_ptr<T>(grad_h), in_ptr<T>(grad_c), in_ptr<T>(act),
-                             in_ptr<T>(c_prev), in_ptr<T>(c_out), out_ptr<T>(grad_gates),
-                             out_ptr<T>(grad_c_prev));
-        });
-      },
-      py::arg("grad_h"), py::arg("grad_c"), py::arg("act"), py::arg("c_prev"), py::arg("c_out"),
-      py::arg("grad_gates"), py::arg("grad_c_prev"),
+      "and act (B, 4H) = activated [i, f, g, o] for the backward.",
+      CellMain{"gates", 4}, CellIn{"c_prev", 1}, CellOut{"h_out", 1}, CellOut{"c_out", 1},
+      CellOut{"act", 4});
+  def_rnn_cell<Backend, RnnCellKernel::lstm_backward>(
+      m, "lstm_cell_backward",
       "LSTM step backward: grad_h, grad_c (B, H) or None (zero). Writes grad_gates (B, 4H), the "
-      "gradient of the pre-activation gates, and grad_c_prev (B, H).");
-
-  m.def(
-      "gru_cell_forward",
-      [](py::handle gi_obj, py::handle gh_obj, py::handle h_prev_obj, py::handle h_out_obj,
-         py::handle saved_obj) {
-        ArrayView gi = float_input<Backend>(gi_obj, "gi");
-        const auto [B, H] = gate_shape(gi, 3);
-        ArrayView gh = input_array<Backend>(gh_obj, "gh", gi, {B, 3 * H}),
-                  h_prev = input_array<Backend>(h_prev_obj, "h_prev", gi, {B, H}),
-                  h_out = output_array<Backend>(h_out_obj, "h_out", gi, {B, H}),
-                  saved = output_array<Backend>(saved_obj, "saved", gi, {B, 4 * H});
-        run_float<Backend>(gi, [&, B = B, H = H](auto& ctx, auto tag) {
-          using T = decltype(tag);
-          gru_cell_forward(ctx, B, H, in_ptr<T>(gi), in_ptr<T>(gh), in_ptr<T>(h_prev),
-                           out_ptr<T>(h_out), out_ptr<T>(saved));
-        });
-      },
-      py::arg("gi"), py::arg("gh"), py::arg("h_prev"), py::arg("h_out"), py::arg("saved"),
+      "gradient of the pre-activation gates, and grad_c_prev (B, H).",
+      CellOptIn{"grad_h", 1}, CellOptIn{"grad_c", 1}, CellMain{"act", 4}, CellIn{"c_prev", 1},
+      CellIn{"c_out", 1}, CellOut{"grad_gates", 4}, CellOut{"grad_c_prev", 1});
+  def_rnn_cell<Backend, RnnCellKernel::gru_forward>(
+      m, "gru_cell_forward",
       "GRU step from gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh (B, 3H), h_prev (B, H): writes "
-      "h_out (B, H) and saved (B, 4H) = [r, z, n, gh_n] for the backward.");
-
-  m.def(
-      "gru_cell_backward",
-      [](py::handle grad_h_obj, py::handle saved_obj, py::handle h_prev_obj, py::handle grad_gi_obj,
-         py::handle grad_gh_obj, py::handle grad_h_prev_obj) {
-        ArrayView saved = float_input<Backend>(saved_obj, "saved");
-        const auto [B, H] = gate_shape(saved, 4);
-        ArrayView grad_h = input_array<Backend>(grad_h_obj, "grad_h", saved, {B, H}),
-                  h_prev = input_array<Backend>(h_prev_obj, "h_prev", saved, {B, H}),
-                  grad_gi = output_array<Backend>(grad_gi_obj, "grad_gi", saved, {B, 3 * H}),
-                  grad_gh = output_array<Backend>(grad_gh_obj, "grad_gh", saved, {B, 3 * H}),
-                  grad_h_prev =
-                      output_array<Backend>(grad_h_prev_obj, "grad_h_prev", saved, {B, H});
-        run_float<Backend>(saved, [&, B = B, H = H](auto& ctx, auto tag) {
-          using T = decltype(tag);
-          gru_cell_backward(ctx, B, H, in_ptr<T>(grad_h), in_ptr<T>(saved), in_ptr<T>(h_prev),
-                            out_ptr<T>(grad_gi), out_ptr<T>(grad_gh), out_ptr<T>(grad_h_prev));
-        });
-      },
-      py::arg("grad_h"), py::arg("saved"), py::arg("h_prev"), py::arg("grad_gi"),
-      py::arg("grad_gh"), py::arg("grad_h_prev"),
+      "h_out (B, H) and saved (B, 4H) = [r, z, n, gh_n] for the backward.",
+      CellMain{"gi", 3}, CellIn{"gh", 3}, CellIn{"h_prev", 1}, CellOut{"h_out", 1},
+      CellOut{"saved", 4});
+  def_rnn_cell<Backend, RnnCellKernel::gru_backward>(
+      m, "gru_cell_backward",
       "GRU step backward: writes grad_gi, grad_gh (B, 3H) and grad_h_prev (B, H) = grad_h * z (the "
-      "direct path; the caller adds grad_gh @ W_hh).");
+      "direct path; the caller adds grad_gh @ W_hh).",
+      CellIn{"grad_h", 1}, CellMain{"saved", 4}, CellIn{"h_prev", 1}, CellOut{"grad_gi", 3},
+      CellOut{"grad_gh", 3}, CellOut{"grad_h_prev", 1});
 }
 
 }  // namespace ember::bind

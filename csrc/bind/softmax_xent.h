@@ -1,5 +1,5 @@
 // Python binding of the softmax / cross-entropy family, written once for both backends; see
-// csrc/bind/gemm.h for the Backend pattern and csrc/cpu/softmax_xent.h for the kernels.
+// csrc/bind/gemm.h for the Backend pattern and csrc/common/softmax_xent_contract.h for the kernels.
 // Softmax takes any C-contiguous array and an axis `dim` (negative counts from the end, as in
 // PyTorch); the binding views it as (outer, dim, inner) so no transpose is needed.
 #pragma once

@@ -1,4 +1,4 @@
-// Fused scaled dot-product attention (FlashAttention-2 on the CPU). See attention.h.
+// Fused scaled dot-product attention (FlashAttention-2 on the CPU). See csrc/common/attention_contract.h.
 //
 // Forward: each task owns (batch b, block of kBlockQ queries) and streams key blocks of
 // kBlockK keys. Scores S = Q K^T of one block pair live in a small buffer; an online softmax keeps

@@ -164,6 +164,36 @@ void swap_leading_axes(const T* src, int64_t P, int64_t Q, int64_t L, T* dst) {
     }
 }
 
+// The batch of a convolution in team slices and chunks (plan_batch), with each team's buffers for
+// `rows` unfolded rows per sample and O output channels of L positions.
+template <class T>
+struct SampleChunks {
+  BatchPlan plan;
+  TeamBuffers<T> buffers;
+  SampleChunks(int64_t N, int64_t rows, int64_t O, int64_t L)
+      : plan(plan_batch<T>(N, rows + O, L)), buffers(plan, rows, O, L) {}
+
+  // body(team, first, n0, B) for each chunk of B samples from n0 in the slice of team `team`,
+  // which starts at sample `first`.
+  template <class Body>
+  void run(int64_t N, Body&& body) const {
+    split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
+      for (int64_t n0 = first; n0 < last; n0 += plan.chunk)
+        body(team, first, n0, std::min(plan.chunk, last - n0));
+    });
+  }
+
+  // grad_out of samples [n0, n0 + B) channel-major, (O, B*L): for one sample that is already its
+  // layout; a chunk is staged in the team's buffer.
+  const T* channel_major(const T* grad_out, int64_t n0, int64_t B, int64_t O, int64_t L,
+                         int64_t team) const {
+    const T* go = grad_out + n0 * O * L;
+    if (B == 1) return go;
+    swap_leading_axes(go, B, O, L, buffers.staging(team));
+    return buffers.staging(team);
+  }
+};
+
 }  // namespace
 
 template <class T>
@@ -206,19 +236,15 @@ void conv2d_forward(const Context& ctx, const T* x, const T* weight, const T* bi
            C * L, T(0), out + g * Og * L, L, O * L, epilogue(g));
     return;
   }
-  const BatchPlan plan = plan_batch<T>(N, groups * Kg + O, L);
-  const TeamBuffers<T> buffers(plan, groups * Kg, O, L);
-  split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
-    T* col = buffers.columns(team);
-    for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
-      const int64_t B = std::min(plan.chunk, last - n0);
-      T* dst = B > 1 ? buffers.staging(team) : out + n0 * O * L;
-      im2col(ctx, x + n0 * C * H * W, B, C, H, W, OH, OW, win, col);
-      for (int64_t g = 0; g < groups; ++g)
-        gemm(ctx, false, false, 1, Og, B * L, Kg, T(1), weight + g * Og * Kg, Kg, 0,
-             col + g * Kg * B * L, B * L, 0, T(0), dst + g * Og * B * L, B * L, 0, epilogue(g));
-      if (B > 1) swap_leading_axes(dst, O, B, L, out + n0 * O * L);
-    }
+  const SampleChunks<T> chunks(N, groups * Kg, O, L);
+  chunks.run(N, [&](int64_t team, int64_t, int64_t n0, int64_t B) {
+    T* col = chunks.buffers.columns(team);
+    T* dst = B > 1 ? chunks.buffers.staging(team) : out + n0 * O * L;
+    im2col(ctx, x + n0 * C * H * W, B, C, H, W, OH, OW, win, col);
+    for (int64_t g = 0; g < groups; ++g)
+      gemm(ctx, false, false, 1, Og, B * L, Kg, T(1), weight + g * Og * Kg, Kg, 0,
+           col + g * Kg * B * L, B * L, 0, T(0), dst + g * Og * B * L, B * L, 0, epilogue(g));
+    if (B > 1) swap_leading_axes(dst, O, B, L, out + n0 * O * L);
   });
   trim_scratch();
 }
@@ -237,22 +263,14 @@ void conv2d_backward_input(const Context& ctx, const T* grad_out, const T* weigh
            grad_out + g * Og * L, L, O * L, T(0), grad_x + g * Cg * L, L, C * L);
     return;
   }
-  const BatchPlan plan = plan_batch<T>(N, groups * Kg + O, L);
-  const TeamBuffers<T> buffers(plan, groups * Kg, O, L);
-  split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
-    T* col = buffers.columns(team);
-    for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
-      const int64_t B = std::min(plan.chunk, last - n0);
-      const T* go = grad_out + n0 * O * L;  // for one sample, (O, L) is already the layout
-      if (B > 1) {
-        swap_leading_axes(go, B, O, L, buffers.staging(team));
-        go = buffers.staging(team);
-      }
-      for (int64_t g = 0; g < groups; ++g)
-        gemm(ctx, true, false, 1, Kg, B * L, Og, T(1), weight + g * Og * Kg, Kg, 0,
-             go + g * Og * B * L, B * L, 0, T(0), col + g * Kg * B * L, B * L, 0);
-      col2im(ctx, col, B, C, H, W, OH, OW, win, grad_x + n0 * C * H * W);
-    }
+  const SampleChunks<T> chunks(N, groups * Kg, O, L);
+  chunks.run(N, [&](int64_t team, int64_t, int64_t n0, int64_t B) {
+    T* col = chunks.buffers.columns(team);
+    const T* go = chunks.channel_major(grad_out, n0, B, O, L, team);
+    for (int64_t g = 0; g < groups; ++g)
+      gemm(ctx, true, false, 1, Kg, B * L, Og, T(1), weight + g * Og * Kg, Kg, 0,
+           go + g * Og * B * L, B * L, 0, T(0), col + g * Kg * B * L, B * L, 0);
+    col2im(ctx, col, B, C, H, W, OH, OW, win, grad_x + n0 * C * H * W);
   });
   trim_scratch();
 }
@@ -271,31 +289,24 @@ void conv2d_backward_weight(const Context& ctx, const T* x, const T* grad_out, T
     std::fill(grad_weight, grad_weight + weight_size, T(0));
     return;
   }
-  const BatchPlan plan = plan_batch<T>(N, groups * Kg + O, L);
-  const TeamBuffers<T> buffers(plan, groups * Kg, O, L);
+  const SampleChunks<T> chunks(N, groups * Kg, O, L);
+  const int teams = chunks.plan.teams;
   // Team 0 accumulates straight into grad_weight; teams the runtime does not start leave zeros.
-  T* const partials = partial_scratch.get<T>((plan.teams - 1) * weight_size);
-  std::fill(partials, partials + (plan.teams - 1) * weight_size, T(0));
-  split_batch(N, plan.teams, [&](int64_t first, int64_t last, int64_t team) {
-    T* col = buffers.columns(team);
+  T* const partials = partial_scratch.get<T>((teams - 1) * weight_size);
+  std::fill(partials, partials + (teams - 1) * weight_size, T(0));
+  chunks.run(N, [&](int64_t team, int64_t first, int64_t n0, int64_t B) {
+    T* col = chunks.buffers.columns(team);
     T* gw = team == 0 ? grad_weight : partials + (team - 1) * weight_size;
-    for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
-      const int64_t B = std::min(plan.chunk, last - n0);
-      im2col(ctx, x + n0 * C * H * W, B, C, H, W, OH, OW, win, col);
-      const T* go = grad_out + n0 * O * L;  // for one sample, (O, L) is already the layout
-      if (B > 1) {
-        swap_leading_axes(go, B, O, L, buffers.staging(team));
-        go = buffers.staging(team);
-      }
-      const T beta = n0 == first ? T(0) : T(1);
-      for (int64_t g = 0; g < groups; ++g)
-        gemm(ctx, false, true, 1, Og, Kg, B * L, T(1), go + g * Og * B * L, B * L, 0,
-             col + g * Kg * B * L, B * L, 0, beta, gw + g * Og * Kg, Kg, 0);
-    }
+    im2col(ctx, x + n0 * C * H * W, B, C, H, W, OH, OW, win, col);
+    const T* go = chunks.channel_major(grad_out, n0, B, O, L, team);
+    const T beta = n0 == first ? T(0) : T(1);
+    for (int64_t g = 0; g < groups; ++g)
+      gemm(ctx, false, true, 1, Og, Kg, B * L, T(1), go + g * Og * B * L, B * L, 0,
+           col + g * Kg * B * L, B * L, 0, beta, gw + g * Og * Kg, Kg, 0);
   });
-#pragma omp parallel for schedule(static) if (plan.teams > 1)
+#pragma omp parallel for schedule(static) if (teams > 1)
   for (int64_t e = 0; e < weight_size; ++e)
-    for (int64_t t = 0; t + 1 < plan.teams; ++t) grad_weight[e] += partials[t * weight_size + e];
+    for (int64_t t = 0; t + 1 < teams; ++t) grad_weight[e] += partials[t * weight_size + e];
   trim_scratch();
 }
 

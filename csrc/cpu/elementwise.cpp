@@ -1,4 +1,4 @@
-// Fused activations. See elementwise.h. Each is one pass over memory, in chunks run in parallel;
+// Fused activations. See csrc/common/elementwise_contract.h. Each is one pass over memory, in chunks run in parallel;
 // a chunk function vectorises (sigmoid from vec_math.h, the normal CDF below) and is compiled for
 // AVX2 and AVX-512 (EMBER_AVX512_CLONES), except exact GELU in float64, which calls libm's
 // std::erfc one element at a time (there is no vector erfc without -ffast-math).
@@ -139,59 +139,38 @@ void for_each_chunk(int64_t n, Fn&& fn) {
 }  // namespace
 
 template <class T>
-void gelu_forward(const Context&, int64_t n, const T* x, T* out, bool approximate) {
+void activation_forward(const Context&, ActivationKind kind, int64_t n, const T* x, T* out) {
   for_each_chunk(n, [&](int64_t i, int64_t m) {
-    if (approximate)
-      gelu_tanh_chunk(m, x + i, out + i);
-    else
-      gelu_exact_chunk(m, x + i, out + i);
+    switch (kind) {
+      case ActivationKind::gelu: gelu_exact_chunk(m, x + i, out + i); break;
+      case ActivationKind::gelu_tanh: gelu_tanh_chunk(m, x + i, out + i); break;
+      case ActivationKind::silu: silu_chunk(m, x + i, out + i); break;
+      case ActivationKind::relu: relu_chunk(m, x + i, out + i); break;
+    }
   });
 }
 
 template <class T>
-void gelu_backward(const Context&, int64_t n, const T* grad_out, const T* x, T* grad_x,
-                   bool approximate) {
+void activation_backward(const Context&, ActivationKind kind, int64_t n, const T* grad_out,
+                         const T* saved, T* grad_x) {
   for_each_chunk(n, [&](int64_t i, int64_t m) {
-    if (approximate)
-      gelu_tanh_grad_chunk(m, grad_out + i, x + i, grad_x + i);
-    else
-      gelu_exact_grad_chunk(m, grad_out + i, x + i, grad_x + i);
+    const T *g = grad_out + i, *s = saved + i;
+    switch (kind) {
+      case ActivationKind::gelu: gelu_exact_grad_chunk(m, g, s, grad_x + i); break;
+      case ActivationKind::gelu_tanh: gelu_tanh_grad_chunk(m, g, s, grad_x + i); break;
+      case ActivationKind::silu: silu_grad_chunk(m, g, s, grad_x + i); break;
+      case ActivationKind::relu: relu_grad_chunk(m, g, s, grad_x + i); break;
+    }
   });
 }
 
-template <class T>
-void silu_forward(const Context&, int64_t n, const T* x, T* out) {
-  for_each_chunk(n, [&](int64_t i, int64_t m) { silu_chunk(m, x + i, out + i); });
-}
-
-template <class T>
-void silu_backward(const Context&, int64_t n, const T* grad_out, const T* x, T* grad_x) {
-  for_each_chunk(n, [&](int64_t i, int64_t m) {
-    silu_grad_chunk(m, grad_out + i, x + i, grad_x + i);
-  });
-}
-
-template <class T>
-void relu_forward(const Context&, int64_t n, const T* x, T* out) {
-  for_each_chunk(n, [&](int64_t i, int64_t m) { relu_chunk(m, x + i, out + i); });
-}
-
-template <class T>
-void relu_backward(const Context&, int64_t n, const T* grad_out, const T* out, T* grad_x) {
-  for_each_chunk(n, [&](int64_t i, int64_t m) {
-    relu_grad_chunk(m, grad_out + i, out + i, grad_x + i);
-  });
-}
-
-#define EMBER_INSTANTIATE(T)                                                                    \
-  template void gelu_forward<T>(const Context&, int64_t, const T*, T*, bool);                    \
-  template void gelu_backward<T>(const Context&, int64_t, const T*, const T*, T*, bool);         \
-  template void silu_forward<T>(const Context&, int64_t, const T*, T*);                          \
-  template void silu_backward<T>(const Context&, int64_t, const T*, const T*, T*);              \
-  template void relu_forward<T>(const Context&, int64_t, const T*, T*);                          \
-  template void relu_backward<T>(const Context&, int64_t, const T*, const T*, T*);
-EMBER_INSTANTIATE(float)
-EMBER_INSTANTIATE(double)
-#undef EMBER_INSTANTIATE
+template void activation_forward<float>(const Context&, ActivationKind, int64_t, const float*,
+                                        float*);
+template void activation_forward<double>(const Context&, ActivationKind, int64_t, const double*,
+                                         double*);
+template void activation_backward<float>(const Context&, ActivationKind, int64_t, const float*,
+                                         const float*, float*);
+template void activation_backward<double>(const Context&, ActivationKind, int64_t, const double*,
+                                          const double*, double*);
 
 }  // namespace ember::cpu

@@ -1,4 +1,4 @@
-// Normalisation kernels. See norm.h for the memory contracts.
+// Normalisation kernels. See csrc/common/norm_contract.h for the memory contracts.
 //
 // Accuracy: statistics are computed in two passes (mean, then the mean of squared deviations)
 // with double accumulators in both precisions, so inputs with a large mean relative to their

@@ -1,6 +1,6 @@
-// Optimizer updates: one fused pass over each parameter and its state. See optim.h for the
-// update rules (PyTorch's, single-tensor form). Memory-bound: each element is loaded and stored
-// once, where NumPy would make one pass per operator.
+// Optimizer updates: one fused pass over each parameter and its state. See
+// csrc/common/optim_contract.h for the update rules (PyTorch's, single-tensor form). Memory-bound:
+// each element is loaded and stored once, where NumPy would make one pass per operator.
 //
 // No run-time option is tested inside a loop: GCC would unswitch the loop on it, and the copies
 // it makes lose their `omp simd` status and stay scalar (measured: Adam 5x slower). Options that

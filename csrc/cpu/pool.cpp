@@ -45,6 +45,15 @@ inline void window_max(const T* plane, int64_t W, Taps r, int64_t dh, Taps c, in
   }
 }
 
+// The table (f(0), ..., f(n - 1)) of a per-position quantity (taps, spans, sources), computed
+// once per call and shared by all planes.
+template <class F>
+auto per_position(int64_t n, F&& f) {
+  std::vector<decltype(f(int64_t(0)))> table(n);
+  for (int64_t i = 0; i < n; ++i) table[i] = f(i);
+  return table;
+}
+
 // Along the columns, for each kernel tap j: input column ow*sw + offset of output ow, valid
 // (inside the input) for the outputs [lo, hi). Looping tap by tap over these ranges replaces
 // per-output clipping by straight runs over a row, which the compiler vectorises.
@@ -54,12 +63,11 @@ struct TapRange {
 
 inline std::vector<TapRange> column_taps(int64_t W, int64_t OW, int64_t kw, int64_t sw, int64_t pw,
                                          int64_t dw) {
-  std::vector<TapRange> taps(kw);
-  for (int64_t j = 0; j < kw; ++j) {
-    taps[j].offset = j * dw - pw;
-    valid_range(taps[j].offset, sw, W, OW, taps[j].lo, taps[j].hi);
-  }
-  return taps;
+  return per_position(kw, [&](int64_t j) {
+    TapRange tap{j * dw - pw, 0, 0};
+    valid_range(tap.offset, sw, W, OW, tap.lo, tap.hi);
+    return tap;
+  });
 }
 
 // Average pooling along one axis, for each output: the input range [first, end) its window
@@ -72,13 +80,11 @@ struct AvgSpan {
 
 inline std::vector<AvgSpan> avg_spans(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p,
                                       bool count_include_pad) {
-  std::vector<AvgSpan> spans(out);
-  for (int64_t o = 0; o < out; ++o) {
+  return per_position(out, [&](int64_t o) {
     const int64_t start = o * s - p, stop = std::min(start + k, in + p);
     const int64_t first = std::max<int64_t>(start, 0), end = std::min(stop, in);
-    spans[o] = {first, end, count_include_pad ? stop - start : end - first};
-  }
-  return spans;
+    return AvgSpan{first, end, count_include_pad ? stop - start : end - first};
+  });
 }
 
 // The divisor of output (r, c); 0 marks a window holding no input element (its output is 0).
@@ -122,26 +128,20 @@ struct LinearTap {
 
 template <class T>
 std::vector<LinearTap<T>> linear_taps(int64_t in, int64_t out, bool align_corners) {
-  std::vector<LinearTap<T>> taps(out);
   const T scale = align_corners ? (out > 1 ? T(in - 1) / T(out - 1) : T(0)) : T(in) / T(out);
-  for (int64_t o = 0; o < out; ++o) {
-    if (in == out) {  // PyTorch copies instead of interpolating when the sizes agree
-      taps[o] = {o, o, T(1), T(0)};
-      continue;
-    }
+  return per_position(out, [&](int64_t o) {
+    // PyTorch copies instead of interpolating when the sizes agree.
+    if (in == out) return LinearTap<T>{o, o, T(1), T(0)};
     const T src = align_corners ? scale * T(o) : std::max(scale * (T(o) + T(0.5)) - T(0.5), T(0));
     const int64_t i0 = std::min(static_cast<int64_t>(src), in - 1);
     const T l1 = std::clamp(src - T(i0), T(0), T(1));
-    taps[o] = {i0, i0 + (i0 < in - 1 ? 1 : 0), T(1) - l1, l1};
-  }
-  return taps;
+    return LinearTap<T>{i0, i0 + (i0 < in - 1 ? 1 : 0), T(1) - l1, l1};
+  });
 }
 
 // Nearest upsampling's source index along one axis: floor(o * in / out).
 inline std::vector<int64_t> nearest_sources(int64_t in, int64_t out) {
-  std::vector<int64_t> src(out);
-  for (int64_t o = 0; o < out; ++o) src[o] = o * in / out;
-  return src;
+  return per_position(out, [&](int64_t o) { return o * in / out; });
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// LSTM and GRU cell kernels: the elementwise work of one time step. See rnn_cell.h.
+// LSTM and GRU cell kernels: the elementwise work of one time step. See csrc/common/rnn_cell_contract.h.
 // Parallel over the batch; each batch row is a function vectorised along the hidden units
 // (sigmoid/tanh from vec_math.h) and compiled for AVX2 and AVX-512 (EMBER_AVX512_CLONES).
 #include "cpu/rnn_cell.h"
@@ -31,6 +31,15 @@ EMBER_AVX512_CLONES void lstm_backward_row(int64_t H, const T* grad_h, const T* 
   }
 }
 
+// Unit k's four values into the four H-long blocks of a saved row (LSTM act, GRU saved).
+template <class T>
+inline void store_four_blocks(T* row, int64_t H, int64_t k, T a, T b, T c, T d) {
+  row[k] = a;
+  row[H + k] = b;
+  row[2 * H + k] = c;
+  row[3 * H + k] = d;
+}
+
 // One batch row of the LSTM forward: a (4H) pre-activations, s (4H) activations written.
 template <class T>
 EMBER_AVX512_CLONES void lstm_forward_row(int64_t H, const T* a, const T* cp, T* h, T* c, T* s) {
@@ -41,10 +50,7 @@ EMBER_AVX512_CLONES void lstm_forward_row(int64_t H, const T* a, const T* cp, T*
     const T cn = f * cp[k] + i * g;
     c[k] = cn;
     h[k] = o * vtanh(cn);
-    s[k] = i;
-    s[H + k] = f;
-    s[2 * H + k] = g;
-    s[3 * H + k] = o;
+    store_four_blocks(s, H, k, i, f, g, o);
   }
 }
 
@@ -59,10 +65,7 @@ EMBER_AVX512_CLONES void gru_forward_row(int64_t H, const T* xi, const T* hi, co
     const T hn = hi[2 * H + k];
     const T n = vtanh(xi[2 * H + k] + r * hn);
     h[k] = (T(1) - z) * n + z * hp[k];
-    s[k] = r;
-    s[H + k] = z;
-    s[2 * H + k] = n;
-    s[3 * H + k] = hn;
+    store_four_blocks(s, H, k, r, z, n, hn);
   }
 }
 

@@ -1,4 +1,4 @@
-// Softmax, log-softmax and the classification losses. See softmax_xent.h for the contracts.
+// Softmax, log-softmax and the classification losses. See csrc/common/softmax_xent_contract.h for the contracts.
 //
 // Softmax strategy: the classic three passes (max, exp and sum, normalise) over data that stays
 // in cache. A contiguous row (inner == 1) is small enough for L1/L2; for a strided softmax

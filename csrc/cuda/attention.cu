@@ -1,5 +1,6 @@
 // Fused attention kernels; see attention.cuh for the algorithm.
 #include <algorithm>
+#include <type_traits>
 
 #include "cuda/attention.cuh"
 #include "cuda/check.cuh"
@@ -92,12 +93,58 @@ __device__ void zero_tile(T* s, int ld, int kB) {
   for (int e = threadIdx.x; e < kB * ld; e += blockDim.x) s[e] = T(0);
 }
 
+// For each kB-column chunk c0 of a shared tile `dst` (row stride ld, ld - 1 padded columns):
+// update(dst[row(i)][c0 + col(j)], i, v) with v the 4 x 4 product over K of a(r, k) and
+// b(k, c0 + c). Each thread updates only the elements of its own patch.
+template <class T, int kB, class A, class Bop, class Update>
+__device__ __forceinline__ void update_tile_products(T* dst, int ld, const Tile<kB>& t, int64_t K, A&& a, Bop&& b,
+                                                     Update&& update) {
+  for (int c0 = 0; c0 < ld - 1; c0 += kB) {
+    T acc[4][4];
+    tile_product(acc, t, K, a, [&](int64_t k, int c) { return b(k, c0 + c); });
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) update(dst[t.row(i) * ld + c0 + t.col(j)], i, acc[i][j]);
+  }
+}
+
+// The same, adding the products to dst (the backward's dK, dV and dQ accumulators).
+template <class T, int kB, class A, class Bop>
+__device__ __forceinline__ void add_tile_products(T* dst, int ld, const Tile<kB>& t, int64_t K, A&& a, Bop&& b) {
+  update_tile_products(dst, ld, t, K, a, b, [](T& d, int, T v) { d += v; });
+}
+
+// Copies the first `rows` rows of `cols` values of a shared tile (row stride ld) to global
+// memory (row stride cols), times `factor`.
+template <class T>
+__device__ void store_tile(T* g, const T* s, int ld, int64_t rows, int64_t cols, T factor) {
+  for (int64_t e = threadIdx.x; e < rows * cols; e += blockDim.x) g[e] = factor * s[(e / cols) * ld + e % cols];
+}
+
 // s = scale * (q_i . k_j) + mask_ij for a key the query may see, -inf otherwise.
 template <class T>
 __device__ __forceinline__ T score(const AttnArgs<T>& p, int64_t b, int64_t i, int64_t j, T dot) {
   if (i >= p.Tq || j >= p.Tk || (p.causal && j > i)) return T(-INFINITY);
   const T s = p.scale * dot;
   return p.mask ? s + p.mask[b * p.mask_stride + i * p.Tk + j] : s;
+}
+
+// Key tile j0 of batch b: its K and V rows into Ks and Vs.
+template <class T>
+__device__ void load_key_tiles(const AttnArgs<T>& p, int kB, int64_t b, int64_t j0, T* Ks, int ldq, T* Vs, int ldv) {
+  const int64_t rows = min(int64_t(kB), p.Tk - j0);
+  load_tile(Ks, ldq, kB, p.k + (b * p.Tk + j0) * p.D, rows, p.D);
+  load_tile(Vs, ldv, kB, p.v + (b * p.Tk + j0) * p.Dv, rows, p.Dv);
+}
+
+// Query tile i0 of batch b for the backward: its Q and grad_out rows into Qs and dOs.
+template <class T>
+__device__ void load_query_tiles(const AttnArgs<T>& p, const T* grad_out, int kB, int64_t b, int64_t i0, T* Qs,
+                                 int ldq, T* dOs, int ldv) {
+  const int64_t rows = min(int64_t(kB), p.Tq - i0);
+  load_tile(Qs, ldq, kB, p.q + (b * p.Tq + i0) * p.D, rows, p.D);
+  load_tile(dOs, ldv, kB, grad_out + (b * p.Tq + i0) * p.Dv, rows, p.Dv);
 }
 
 // Shared memory of a kernel: consecutive kB-row tiles of the given row strides.
@@ -146,8 +193,7 @@ __global__ void __launch_bounds__(Tile<kB>::kThreads) scaled_dot_product_attenti
     const int64_t keys = p.causal ? min(p.Tk, i0 + kB) : p.Tk;  // causal: later key tiles are all hidden
     for (int64_t j0 = 0; j0 < keys; j0 += kB) {
       __syncthreads();  // Ks, Vs, Ps free again
-      load_tile(Ks, ldq, kB, p.k + (b * p.Tk + j0) * p.D, min(int64_t(kB), p.Tk - j0), p.D);
-      load_tile(Vs, ldv, kB, p.v + (b * p.Tk + j0) * p.Dv, min(int64_t(kB), p.Tk - j0), p.Dv);
+      load_key_tiles(p, kB, b, j0, Ks, ldq, Vs, ldv);
       __syncthreads();
       T s[4][4];
       tile_product(s, t, p.D, [&](int r, int64_t d) { return Qs[r * ldq + d]; },
@@ -176,18 +222,11 @@ __global__ void __launch_bounds__(Tile<kB>::kThreads) scaled_dot_product_attenti
         if (seen) m[i] = mx;
       }
       __syncthreads();
-      for (int c0 = 0; c0 < ldv - 1; c0 += kB) {  // O[:, c0:c0+kB] = alpha * O + P V
-        T o[4][4];
-        tile_product(o, t, kB, [&](int r, int64_t j) { return Ps[r * ldp + j]; },
-                     [&](int64_t j, int c) { return Vs[j * ldv + c0 + c]; });
-#pragma unroll
-        for (int i = 0; i < 4; ++i)
-#pragma unroll
-          for (int j = 0; j < 4; ++j) {
-            T& acc = Os[t.row(i) * ldv + c0 + t.col(j)];  // owned by this thread only
-            acc = acc * alpha[i] + o[i][j];
-          }
-      }
+      // O = alpha * O + P V
+      update_tile_products(
+          Os, ldv, t, kB, [&](int r, int64_t j) { return Ps[r * ldp + j]; },
+          [&](int64_t j, int c) { return Vs[j * ldv + c]; },
+          [&](T& acc, int i, T pv) { acc = acc * alpha[i] + pv; });
     }
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
@@ -262,15 +301,13 @@ __global__ void __launch_bounds__(Tile<kB>::kThreads)
   for (int64_t task = blockIdx.x; task < p.B * k_tiles; task += gridDim.x) {
     const int64_t b = task / k_tiles, j0 = (task % k_tiles) * kB, nk = min(int64_t(kB), p.Tk - j0);
     __syncthreads();
-    load_tile(Ks, ldq, kB, p.k + (b * p.Tk + j0) * p.D, nk, p.D);
-    load_tile(Vs, ldv, kB, p.v + (b * p.Tk + j0) * p.Dv, nk, p.Dv);
+    load_key_tiles(p, kB, b, j0, Ks, ldq, Vs, ldv);
     zero_tile(dK, ldq, kB);
     zero_tile(dV, ldv, kB);
     // Causal: queries before j0 see none of these keys.
     for (int64_t i0 = p.causal ? j0 : 0; i0 < p.Tq; i0 += kB) {
       __syncthreads();
-      load_tile(Qs, ldq, kB, p.q + (b * p.Tq + i0) * p.D, min(int64_t(kB), p.Tq - i0), p.D);
-      load_tile(dOs, ldv, kB, grad_out + (b * p.Tq + i0) * p.Dv, min(int64_t(kB), p.Tq - i0), p.Dv);
+      load_query_tiles(p, grad_out, kB, b, i0, Qs, ldq, dOs, ldv);
       __syncthreads();
       T P[4][4], dS[4][4];
       probabilities(p, t, b, i0, j0, Qs, dOs, Ks, Vs, ldq, ldv, lse, delta, P, dS);
@@ -283,30 +320,16 @@ __global__ void __launch_bounds__(Tile<kB>::kThreads)
         }
       __syncthreads();
       // Output rows are keys here: row(i) indexes the key tile, k runs over the query tile.
-      for (int c0 = 0; c0 < ldv - 1; c0 += kB) {
-        T acc[4][4];
-        tile_product(acc, t, kB, [&](int key, int64_t r) { return Ps[r * ldp + key]; },
-                     [&](int64_t r, int c) { return dOs[r * ldv + c0 + c]; });
-#pragma unroll
-        for (int i = 0; i < 4; ++i)
-#pragma unroll
-          for (int j = 0; j < 4; ++j) dV[t.row(i) * ldv + c0 + t.col(j)] += acc[i][j];
-      }
-      for (int c0 = 0; c0 < ldq - 1; c0 += kB) {
-        T acc[4][4];
-        tile_product(acc, t, kB, [&](int key, int64_t r) { return dSs[r * ldp + key]; },
-                     [&](int64_t r, int c) { return Qs[r * ldq + c0 + c]; });
-#pragma unroll
-        for (int i = 0; i < 4; ++i)
-#pragma unroll
-          for (int j = 0; j < 4; ++j) dK[t.row(i) * ldq + c0 + t.col(j)] += acc[i][j];
-      }
+      add_tile_products(
+          dV, ldv, t, kB, [&](int key, int64_t r) { return Ps[r * ldp + key]; },
+          [&](int64_t r, int c) { return dOs[r * ldv + c]; });
+      add_tile_products(
+          dK, ldq, t, kB, [&](int key, int64_t r) { return dSs[r * ldp + key]; },
+          [&](int64_t r, int c) { return Qs[r * ldq + c]; });
     }
     __syncthreads();  // written by their owners, read below by any thread
-    for (int e = threadIdx.x; e < nk * p.D; e += blockDim.x)
-      grad_k[(b * p.Tk + j0) * p.D + e] = p.scale * dK[(e / p.D) * ldq + e % p.D];
-    for (int e = threadIdx.x; e < nk * p.Dv; e += blockDim.x)
-      grad_v[(b * p.Tk + j0) * p.Dv + e] = dV[(e / p.Dv) * ldv + e % p.Dv];
+    store_tile(grad_k + (b * p.Tk + j0) * p.D, dK, ldq, nk, p.D, p.scale);
+    store_tile(grad_v + (b * p.Tk + j0) * p.Dv, dV, ldv, nk, p.Dv, T(1));
   }
 }
 
@@ -325,14 +348,12 @@ __global__ void __launch_bounds__(Tile<kB>::kThreads)
   for (int64_t task = blockIdx.x; task < p.B * q_tiles; task += gridDim.x) {
     const int64_t b = task / q_tiles, i0 = (task % q_tiles) * kB, nq = min(int64_t(kB), p.Tq - i0);
     __syncthreads();
-    load_tile(Qs, ldq, kB, p.q + (b * p.Tq + i0) * p.D, nq, p.D);
-    load_tile(dOs, ldv, kB, grad_out + (b * p.Tq + i0) * p.Dv, nq, p.Dv);
+    load_query_tiles(p, grad_out, kB, b, i0, Qs, ldq, dOs, ldv);
     zero_tile(dQ, ldq, kB);
     const int64_t keys = p.causal ? min(p.Tk, i0 + kB) : p.Tk;
     for (int64_t j0 = 0; j0 < keys; j0 += kB) {
       __syncthreads();
-      load_tile(Ks, ldq, kB, p.k + (b * p.Tk + j0) * p.D, min(int64_t(kB), p.Tk - j0), p.D);
-      load_tile(Vs, ldv, kB, p.v + (b * p.Tk + j0) * p.Dv, min(int64_t(kB), p.Tk - j0), p.Dv);
+      load_key_tiles(p, kB, b, j0, Ks, ldq, Vs, ldv);
       __syncthreads();
       T P[4][4], dS[4][4];
       probabilities(p, t, b, i0, j0, Qs, dOs, Ks, Vs, ldq, ldv, lse, delta, P, dS);
@@ -341,19 +362,12 @@ __global__ void __launch_bounds__(Tile<kB>::kThreads)
 #pragma unroll
         for (int j = 0; j < 4; ++j) dSs[t.row(i) * ldp + t.col(j)] = dS[i][j];
       __syncthreads();
-      for (int c0 = 0; c0 < ldq - 1; c0 += kB) {
-        T acc[4][4];
-        tile_product(acc, t, kB, [&](int r, int64_t j) { return dSs[r * ldp + j]; },
-                     [&](int64_t j, int c) { return Ks[j * ldq + c0 + c]; });
-#pragma unroll
-        for (int i = 0; i < 4; ++i)
-#pragma unroll
-          for (int j = 0; j < 4; ++j) dQ[t.row(i) * ldq + c0 + t.col(j)] += acc[i][j];
-      }
+      add_tile_products(
+          dQ, ldq, t, kB, [&](int r, int64_t j) { return dSs[r * ldp + j]; },
+          [&](int64_t j, int c) { return Ks[j * ldq + c]; });
     }
     __syncthreads();
-    for (int e = threadIdx.x; e < nq * p.D; e += blockDim.x)
-      grad_q[(b * p.Tq + i0) * p.D + e] = p.scale * dQ[(e / p.D) * ldq + e % p.D];
+    store_tile(grad_q + (b * p.Tq + i0) * p.D, dQ, ldq, nq, p.D, p.scale);
   }
 }
 
@@ -414,6 +428,27 @@ void launch_tiles(const Context& ctx, const char* name, Kernel kernel, int threa
                            ", Dv=" + std::to_string(Dv) + " need more shared memory than the device has");
 }
 
+// Launches the kB = 64 or the kB = 32 instance of a tile kernel, as choose_tile picks from
+// bytes(kB), its shared memory, over B * ceil(rows / kB) tiles, rows being the side the kernel
+// tiles (Tq or Tk); kernel_of(integral_constant<int, kB>) names the instance. Raises (naming
+// `op`) when neither fits.
+template <class Bytes, class KernelOf, class... Args>
+void launch_attention_tiles(const Context& ctx, const char* op, const char* name, int64_t B, int64_t rows,
+                            int64_t D, int64_t Dv, Bytes bytes, KernelOf kernel_of, Args... args) {
+  const size_t bytes64 = bytes(64), bytes32 = bytes(32);
+  switch (choose_tile(rows, bytes64, bytes32)) {
+    case 64:
+      launch_tiles(ctx, name, kernel_of(std::integral_constant<int, 64>{}), Tile<64>::kThreads, bytes64,
+                   B * ((rows + 63) / 64), args...);
+      break;
+    case 32:
+      launch_tiles(ctx, name, kernel_of(std::integral_constant<int, 32>{}), Tile<32>::kThreads, bytes32,
+                   B * ((rows + 31) / 32), args...);
+      break;
+    default: head_dim_too_large(op, D, Dv);
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -421,18 +456,10 @@ void scaled_dot_product_attention_forward(const Context& ctx, int64_t B, int64_t
                   const T* v, const T* mask, int64_t mask_batch_stride, bool is_causal, double scale, T* out, T* lse) {
   if (B * Tq == 0) return;
   const AttnArgs<T> p{B, Tq, Tk, D, Dv, q, k, v, mask, mask_batch_stride, is_causal, T(scale)};
-  const size_t bytes64 = forward_bytes<T>(64, D, Dv), bytes32 = forward_bytes<T>(32, D, Dv);
-  switch (choose_tile(Tq, bytes64, bytes32)) {
-    case 64:
-      launch_tiles(ctx, "scaled_dot_product_attention_forward", scaled_dot_product_attention_forward_kernel<T, 64>, Tile<64>::kThreads, bytes64, B * ((Tq + 63) / 64),
-                   p, out, lse);
-      break;
-    case 32:
-      launch_tiles(ctx, "scaled_dot_product_attention_forward", scaled_dot_product_attention_forward_kernel<T, 32>, Tile<32>::kThreads, bytes32, B * ((Tq + 31) / 32),
-                   p, out, lse);
-      break;
-    default: head_dim_too_large("scaled_dot_product_attention_forward", D, Dv);
-  }
+  launch_attention_tiles(
+      ctx, "scaled_dot_product_attention_forward", "scaled_dot_product_attention_forward", B, Tq, D, Dv,
+      [&](int kB) { return forward_bytes<T>(kB, D, Dv); },
+      [](auto kB) { return scaled_dot_product_attention_forward_kernel<T, decltype(kB)::value>; }, p, out, lse);
 }
 
 template <class T>
@@ -446,34 +473,18 @@ void scaled_dot_product_attention_backward(const Context& ctx, int64_t B, int64_
                                                                                        delta);
     check_launch("scaled_dot_product_attention_backward (delta)");
   }
-  if (B * Tk > 0) {
-    const size_t bytes64 = backward_kv_bytes<T>(64, D, Dv), bytes32 = backward_kv_bytes<T>(32, D, Dv);
-    switch (choose_tile(Tk, bytes64, bytes32)) {
-      case 64:
-        launch_tiles(ctx, "scaled_dot_product_attention_backward (grad_k, grad_v)", scaled_dot_product_attention_backward_kv_kernel<T, 64>, Tile<64>::kThreads,
-                     bytes64, B * ((Tk + 63) / 64), p, grad_out, lse, delta, grad_k, grad_v);
-        break;
-      case 32:
-        launch_tiles(ctx, "scaled_dot_product_attention_backward (grad_k, grad_v)", scaled_dot_product_attention_backward_kv_kernel<T, 32>, Tile<32>::kThreads,
-                     bytes32, B * ((Tk + 31) / 32), p, grad_out, lse, delta, grad_k, grad_v);
-        break;
-      default: head_dim_too_large("scaled_dot_product_attention_backward", D, Dv);
-    }
-  }
-  if (B * Tq > 0) {
-    const size_t bytes64 = backward_q_bytes<T>(64, D, Dv), bytes32 = backward_q_bytes<T>(32, D, Dv);
-    switch (choose_tile(Tq, bytes64, bytes32)) {
-      case 64:
-        launch_tiles(ctx, "scaled_dot_product_attention_backward (grad_q)", scaled_dot_product_attention_backward_q_kernel<T, 64>, Tile<64>::kThreads, bytes64,
-                     B * ((Tq + 63) / 64), p, grad_out, lse, delta, grad_q);
-        break;
-      case 32:
-        launch_tiles(ctx, "scaled_dot_product_attention_backward (grad_q)", scaled_dot_product_attention_backward_q_kernel<T, 32>, Tile<32>::kThreads, bytes32,
-                     B * ((Tq + 31) / 32), p, grad_out, lse, delta, grad_q);
-        break;
-      default: head_dim_too_large("scaled_dot_product_attention_backward", D, Dv);
-    }
-  }
+  if (B * Tk > 0)
+    launch_attention_tiles(
+        ctx, "scaled_dot_product_attention_backward", "scaled_dot_product_attention_backward (grad_k, grad_v)", B,
+        Tk, D, Dv, [&](int kB) { return backward_kv_bytes<T>(kB, D, Dv); },
+        [](auto kB) { return scaled_dot_product_attention_backward_kv_kernel<T, decltype(kB)::value>; }, p,
+        grad_out, lse, delta, grad_k, grad_v);
+  if (B * Tq > 0)
+    launch_attention_tiles(
+        ctx, "scaled_dot_product_attention_backward", "scaled_dot_product_attention_backward (grad_q)", B, Tq, D,
+        Dv, [&](int kB) { return backward_q_bytes<T>(kB, D, Dv); },
+        [](auto kB) { return scaled_dot_product_attention_backward_q_kernel<T, decltype(kB)::value>; }, p,
+        grad_out, lse, delta, grad_q);
 }
 
 #define EMBER_CUDA_INSTANTIATE_ATTENTION(T)                                                                       \

@@ -1,7 +1,6 @@
-// Scaled dot-product attention (CUDA), fused FlashAttention-2 style: the declarations of
-// csrc/cpu/attention.h with the CUDA context and the same contracts (layouts q (B,Tq,D),
-// k (B,Tk,D), v (B,Tk,Dv), out (B,Tq,Dv), lse (B,Tq); optional additive mask (B or 1,Tq,Tk);
-// top-left causal masking; a query that sees no key gets out = 0, lse = -inf and no gradient).
+// Scaled dot-product attention (CUDA), fused FlashAttention-2 style: the contract is
+// csrc/common/attention_contract.h, with the CUDA context. The forward reads k and v once per
+// query tile (mostly from L2).
 //
 // Forward: a block owns a tile of kB queries (Q tile and its output accumulator in shared
 // memory) and streams kB-key tiles of K and V through shared memory. Each thread owns a 4 x 4
@@ -28,18 +27,5 @@
 #include "cuda/context.cuh"
 
 namespace ember::cuda {
-
-// Reads q, k, v, mask; writes out and lse. FLOPs 2*B*Tq*Tk*(D + Dv) (about halved by is_causal)
-// + B*Tq*Tk exp. Bytes: q, out, lse and mask once; k and v once per query tile (mostly from L2).
-template <class T>
-void scaled_dot_product_attention_forward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* q, const T* k,
-                  const T* v, const T* mask, int64_t mask_batch_stride, bool is_causal, double scale, T* out, T* lse);
-
-// Reads grad_out, q, k, v, mask, out, lse; writes grad_q, grad_k, grad_v (see cpu/attention.h).
-// FLOPs ~ 5*B*Tq*Tk*(D + Dv) (S and dP are computed by both the dK/dV and the dQ kernel).
-template <class T>
-void scaled_dot_product_attention_backward(const Context& ctx, int64_t B, int64_t Tq, int64_t Tk, int64_t D, int64_t Dv, const T* grad_out,
-                   const T* q, const T* k, const T* v, const T* mask, int64_t mask_batch_stride, bool is_causal,
-                   double scale, const T* out, const T* lse, T* grad_q, T* grad_k, T* grad_v);
-
+#include "common/attention_contract.h"
 }  // namespace ember::cuda

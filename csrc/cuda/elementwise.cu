@@ -1,4 +1,4 @@
-// Fused activation kernels; see elementwise.cuh.
+// Fused activation kernels; see csrc/common/elementwise_contract.h and elementwise.cuh.
 #include "cuda/check.cuh"
 #include "cuda/elementwise.cuh"
 
@@ -66,45 +66,40 @@ __global__ void relu_backward_kernel(int64_t n, const T* grad_out, const T* out,
 }  // namespace
 
 template <class T>
-void gelu_forward(const Context& ctx, int64_t n, const T* x, T* out, bool approximate) {
-  launch_1d(ctx, "gelu_forward", n, gelu_kernel<T>, n, x, out, approximate);
+void activation_forward(const Context& ctx, ActivationKind kind, int64_t n, const T* x, T* out) {
+  switch (kind) {
+    case ActivationKind::gelu:
+    case ActivationKind::gelu_tanh:
+      launch_1d(ctx, "gelu_forward", n, gelu_kernel<T>, n, x, out, kind == ActivationKind::gelu_tanh);
+      return;
+    case ActivationKind::silu: launch_1d(ctx, "silu_forward", n, silu_kernel<T>, n, x, out); return;
+    case ActivationKind::relu: launch_1d(ctx, "relu_forward", n, relu_kernel<T>, n, x, out); return;
+  }
 }
 
 template <class T>
-void gelu_backward(const Context& ctx, int64_t n, const T* grad_out, const T* x, T* grad_x, bool approximate) {
-  launch_1d(ctx, "gelu_backward", n, gelu_backward_kernel<T>, n, grad_out, x, grad_x, approximate);
+void activation_backward(const Context& ctx, ActivationKind kind, int64_t n, const T* grad_out, const T* saved,
+                         T* grad_x) {
+  switch (kind) {
+    case ActivationKind::gelu:
+    case ActivationKind::gelu_tanh:
+      launch_1d(ctx, "gelu_backward", n, gelu_backward_kernel<T>, n, grad_out, saved, grad_x,
+                kind == ActivationKind::gelu_tanh);
+      return;
+    case ActivationKind::silu:
+      launch_1d(ctx, "silu_backward", n, silu_backward_kernel<T>, n, grad_out, saved, grad_x);
+      return;
+    case ActivationKind::relu:
+      launch_1d(ctx, "relu_backward", n, relu_backward_kernel<T>, n, grad_out, saved, grad_x);
+      return;
+  }
 }
 
-template <class T>
-void silu_forward(const Context& ctx, int64_t n, const T* x, T* out) {
-  launch_1d(ctx, "silu_forward", n, silu_kernel<T>, n, x, out);
-}
-
-template <class T>
-void silu_backward(const Context& ctx, int64_t n, const T* grad_out, const T* x, T* grad_x) {
-  launch_1d(ctx, "silu_backward", n, silu_backward_kernel<T>, n, grad_out, x, grad_x);
-}
-
-template <class T>
-void relu_forward(const Context& ctx, int64_t n, const T* x, T* out) {
-  launch_1d(ctx, "relu_forward", n, relu_kernel<T>, n, x, out);
-}
-
-template <class T>
-void relu_backward(const Context& ctx, int64_t n, const T* grad_out, const T* out, T* grad_x) {
-  launch_1d(ctx, "relu_backward", n, relu_backward_kernel<T>, n, grad_out, out, grad_x);
-}
-
-#define EMBER_CUDA_INSTANTIATE_ELEMENTWISE(T)                                                    \
-  template void gelu_forward<T>(const Context&, int64_t, const T*, T*, bool);                    \
-  template void gelu_backward<T>(const Context&, int64_t, const T*, const T*, T*, bool);         \
-  template void silu_forward<T>(const Context&, int64_t, const T*, T*);                          \
-  template void silu_backward<T>(const Context&, int64_t, const T*, const T*, T*);               \
-  template void relu_forward<T>(const Context&, int64_t, const T*, T*);                          \
-  template void relu_backward<T>(const Context&, int64_t, const T*, const T*, T*);
-
-EMBER_CUDA_INSTANTIATE_ELEMENTWISE(float)
-EMBER_CUDA_INSTANTIATE_ELEMENTWISE(double)
-#undef EMBER_CUDA_INSTANTIATE_ELEMENTWISE
+template void activation_forward<float>(const Context&, ActivationKind, int64_t, const float*, float*);
+template void activation_forward<double>(const Context&, ActivationKind, int64_t, const double*, double*);
+template void activation_backward<float>(const Context&, ActivationKind, int64_t, const float*, const float*,
+                                         float*);
+template void activation_backward<double>(const Context&, ActivationKind, int64_t, const double*, const double*,
+                                          double*);
 
 }  // namespace ember::cuda

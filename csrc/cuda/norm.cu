@@ -203,6 +203,27 @@ int64_t channel_slices(int64_t C, int64_t per_channel) {
   return std::clamp<int64_t>(std::min(fill, per_channel / 4096), 1, 65535);
 }
 
+// ---- layer norm and group norm rows ----------------------------------------------------------
+
+// The statistics of one row of `len` values (a layer norm row, a group norm (sample, group)):
+// Welford over the row's threads, saved by lane 0 as save_mean[row] and save_rstd[row].
+struct NormRowStats {
+  double mean, rstd;
+};
+template <int kRowThreads, class T>
+__device__ __forceinline__ NormRowStats norm_row_stats(const T* xr, int64_t len, int64_t row, int lane, double eps,
+                                                       Welford* scratch, T* save_mean, T* save_rstd) {
+  Welford w{};
+  for (int64_t i = lane; i < len; i += kRowThreads) w.add(double(xr[i]));
+  w = row_merge<kRowThreads>(w, scratch);
+  const double rstd = 1.0 / sqrt(w.variance() + eps);
+  if (lane == 0) {
+    save_mean[row] = T(w.mean);
+    save_rstd[row] = T(rstd);
+  }
+  return {w.mean, rstd};
+}
+
 // ---- layer norm ------------------------------------------------------------------------------
 
 template <class T, int kRowThreads>
@@ -212,16 +233,9 @@ __global__ void layer_norm_forward_kernel(int64_t M, int64_t D, const T* __restr
   __shared__ Welford scratch[32];
   for_each_row<kRowThreads>(M, [&](int64_t row, int lane) {
     const T* xr = x + row * D;
-    Welford w{};
-    for (int64_t d = lane; d < D; d += kRowThreads) w.add(double(xr[d]));
-    w = row_merge<kRowThreads>(w, scratch);
-    const double rstd = 1.0 / sqrt(w.variance() + eps);
-    if (lane == 0) {
-      save_mean[row] = T(w.mean);
-      save_rstd[row] = T(rstd);
-    }
-    const SplitMean<T> m = split_mean<T>(w.mean);
-    const T r = T(rstd);
+    const NormRowStats st = norm_row_stats<kRowThreads>(xr, D, row, lane, eps, scratch, save_mean, save_rstd);
+    const SplitMean<T> m = split_mean<T>(st.mean);
+    const T r = T(st.rstd);
     T* yr = out + row * D;
     for (int64_t d = lane; d < D; d += kRowThreads)
       yr[d] = ((xr[d] - m.hi) - m.lo) * r * weight_or_one(weight, d) + bias_or_zero(bias, d);
@@ -299,15 +313,9 @@ __global__ void group_norm_forward_kernel(int64_t rows, int64_t G, int64_t Cg, i
   const int64_t K = Cg * S;
   for_each_row<kRowThreads>(rows, [&](int64_t row, int lane) {
     const T* xr = x + row * K;
-    Welford w{};
-    for (int64_t i = lane; i < K; i += kRowThreads) w.add(double(xr[i]));
-    w = row_merge<kRowThreads>(w, scratch);
-    const double rstd = 1.0 / sqrt(w.variance() + eps);
-    if (lane == 0) {
-      save_mean[row] = T(w.mean);
-      save_rstd[row] = T(rstd);
-    }
-    const SplitMean<T> m = split_mean<T>(w.mean);
+    const NormRowStats st = norm_row_stats<kRowThreads>(xr, K, row, lane, eps, scratch, save_mean, save_rstd);
+    const double rstd = st.rstd;
+    const SplitMean<T> m = split_mean<T>(st.mean);
     const int64_t c0 = (row % G) * Cg;
     T* yr = out + row * K;
     for (int64_t i = lane; i < K; i += kRowThreads) {

@@ -1,7 +1,6 @@
-// Normalisation family (CUDA): the declarations of csrc/cpu/norm.h with the CUDA context. The
-// contract of every kernel (layouts, saved statistics, optional arrays, empty inputs, running
-// statistics) is written once there and holds for these kernels too; arrays are C-contiguous
-// device memory. Below: only what is CUDA-specific.
+// Normalisation family (CUDA): the contract of every kernel (layouts, saved statistics, optional
+// arrays, empty inputs, running statistics) is csrc/common/norm_contract.h, with the CUDA
+// context; arrays are C-contiguous device memory. Below: only what is CUDA-specific.
 //
 // Numerics (both precisions): statistics are Welford triples (count, mean, M2) accumulated in
 // double per thread and merged pairwise (Chan et al.) across a warp with shuffles and across
@@ -20,36 +19,5 @@
 #include "cuda/context.cuh"
 
 namespace ember::cuda {
-
-template <class T>
-void batch_norm_forward_train(const Context& ctx, int64_t N, int64_t C, int64_t S, const T* x, const T* weight,
-                              const T* bias, T* running_mean, T* running_var, double momentum, double eps, T* out,
-                              T* save_mean, T* save_rstd);
-
-template <class T>
-void batch_norm_forward_eval(const Context& ctx, int64_t N, int64_t C, int64_t S, const T* x, const T* weight,
-                             const T* bias, const T* running_mean, const T* running_var, double eps, T* out);
-
-template <class T>
-void batch_norm_backward(const Context& ctx, int64_t N, int64_t C, int64_t S, const T* grad_out, const T* x,
-                         const T* weight, const T* save_mean, const T* save_rstd, T* grad_x, T* grad_weight,
-                         T* grad_bias);
-
-template <class T>
-void layer_norm_forward(const Context& ctx, int64_t M, int64_t D, const T* x, const T* weight, const T* bias,
-                        double eps, T* out, T* save_mean, T* save_rstd);
-
-template <class T>
-void layer_norm_backward(const Context& ctx, int64_t M, int64_t D, const T* grad_out, const T* x, const T* weight,
-                         const T* save_mean, const T* save_rstd, T* grad_x, T* grad_weight, T* grad_bias);
-
-template <class T>
-void group_norm_forward(const Context& ctx, int64_t N, int64_t C, int64_t S, int64_t num_groups, const T* x,
-                        const T* weight, const T* bias, double eps, T* out, T* save_mean, T* save_rstd);
-
-template <class T>
-void group_norm_backward(const Context& ctx, int64_t N, int64_t C, int64_t S, int64_t num_groups, const T* grad_out,
-                         const T* x, const T* weight, const T* save_mean, const T* save_rstd, T* grad_x,
-                         T* grad_weight, T* grad_bias);
-
+#include "common/norm_contract.h"
 }  // namespace ember::cuda

@@ -14,26 +14,27 @@ namespace ember::cuda {
 
 constexpr unsigned kFullMask = 0xffffffffu;
 
-// Shuffles a value of any trivially copyable type, 32 bits at a time.
-template <class V>
-__device__ __forceinline__ V shfl_down_any(const V& v, int offset) {
+// Shuffles a value of any trivially copyable type, 32 bits at a time: shuffle(word) is the
+// warp shuffle applied to each word.
+template <class V, class Shuffle>
+__device__ __forceinline__ V shfl_words(const V& v, Shuffle&& shuffle) {
   static_assert(sizeof(V) % 4 == 0 && std::is_trivially_copyable_v<V>, "shuffle needs whole 32-bit words");
   V r;
   const int* src = reinterpret_cast<const int*>(&v);
   int* dst = reinterpret_cast<int*>(&r);
 #pragma unroll
-  for (int i = 0; i < int(sizeof(V) / 4); ++i) dst[i] = __shfl_down_sync(kFullMask, src[i], offset);
+  for (int i = 0; i < int(sizeof(V) / 4); ++i) dst[i] = shuffle(src[i]);
   return r;
 }
 
 template <class V>
+__device__ __forceinline__ V shfl_down_any(const V& v, int offset) {
+  return shfl_words(v, [offset](int word) { return __shfl_down_sync(kFullMask, word, offset); });
+}
+
+template <class V>
 __device__ __forceinline__ V shfl_any(const V& v, int lane) {
-  V r;
-  const int* src = reinterpret_cast<const int*>(&v);
-  int* dst = reinterpret_cast<int*>(&r);
-#pragma unroll
-  for (int i = 0; i < int(sizeof(V) / 4); ++i) dst[i] = __shfl_sync(kFullMask, src[i], lane);
-  return r;
+  return shfl_words(v, [lane](int word) { return __shfl_sync(kFullMask, word, lane); });
 }
 
 // merge(a, b) over the 32 lanes of the warp; every lane gets the result.

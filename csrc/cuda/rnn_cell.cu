@@ -5,6 +5,16 @@
 namespace ember::cuda {
 namespace {
 
+// Unit k's four values into the four H-long blocks of its saved row; `unit` points at the unit
+// in the first block (LSTM act, GRU saved).
+template <class T>
+__device__ __forceinline__ void store_four_blocks(T* unit, int64_t H, T a, T b, T c, T d) {
+  unit[0] = a;
+  unit[H] = b;
+  unit[2 * H] = c;
+  unit[3 * H] = d;
+}
+
 template <class T>
 __global__ void lstm_forward_kernel(int64_t B, int64_t H, const T* __restrict__ gates, const T* __restrict__ c_prev,
                                     T* __restrict__ h_out, T* __restrict__ c_out, T* __restrict__ act) {
@@ -16,10 +26,7 @@ __global__ void lstm_forward_kernel(int64_t B, int64_t H, const T* __restrict__ 
     const T c = f * c_prev[e] + i * g;
     c_out[e] = c;
     h_out[e] = o * dev_tanh(c);
-    s[0] = i;
-    s[H] = f;
-    s[2 * H] = g;
-    s[3 * H] = o;
+    store_four_blocks(s, H, i, f, g, o);
   }
 }
 
@@ -57,10 +64,7 @@ __global__ void gru_forward_kernel(int64_t B, int64_t H, const T* __restrict__ g
     const T hn = hi[2 * H];
     const T n = dev_tanh(xi[2 * H] + r * hn);
     h_out[e] = (T(1) - z) * n + z * h_prev[e];
-    s[0] = r;
-    s[H] = z;
-    s[2 * H] = n;
-    s[3 * H] = hn;
+    store_four_blocks(s, H, r, z, n, hn);
   }
 }
 
