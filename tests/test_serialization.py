@@ -1,11 +1,18 @@
-"""ember.save / ember.load: bit-exact round trips of state dicts and nested structures, the
-documented file layout, atomic saves, and clear errors (never code execution) for anything that is
-not a well-formed checkpoint."""
+"""ember.save / ember.load: PyTorch's zip checkpoint format, bit-exact round trips of state dicts
+and nested structures, files exchanged with real PyTorch (when it is importable), the weights-only
+unpickler, CRC checks, atomic saves, Ember's earlier format, and clear errors (never code execution)
+for anything that is not a well-formed checkpoint."""
 import io
 import json
 import os
 import pickle
+import re
+import signal
 import struct
+import subprocess
+import sys
+import time
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -15,7 +22,7 @@ import pytest
 from ember import optim, serialization
 from ember.nn.parameter import Parameter
 
-INVALID = "is not a valid ember checkpoint"
+INVALID = "is not a valid checkpoint"
 
 
 def model_like_state_dict(rng):
@@ -60,7 +67,7 @@ def test_model_state_dict_round_trip_bit_exact(tmp_path, rng):
     assert type(loaded) is OrderedDict and list(loaded) == list(sd)
     for k in sd:
         assert_same_tensor(sd[k], loaded[k])
-        assert loaded[k].is_contiguous() and not loaded[k].requires_grad
+        assert loaded[k].stride() == sd[k].stride() and not loaded[k].requires_grad  # strides kept
     loaded["conv.weight"]._data[...] = 0  # loaded tensors own writable memory
     assert not np.all(sd["conv.weight"].numpy() == 0)
 
@@ -104,8 +111,8 @@ def test_nested_structures_round_trip():
         "int_keys": {0: "a", 3: "b"}, "mixed_keys": {1: 1, "1": 2, 2.5: 3, (1, 2): 4, None: 5,
                                                      False: 6},
         "marker_lookalike": {"__tensor__": 0}, "odict": OrderedDict([("z", 1), ("a", t)]),
-        "shared": [t, t], "numpy_scalars": [np.float32(0.5), np.int64(3), np.bool_(True)],
-        "param": Parameter(ember.ones(2)),
+        "shared": [t, t], "param": Parameter(ember.ones(2)), "a_set": {1, 2}, "raw": b"\x00\xff",
+        "complex": 1 + 2j, "dtype": ember.float16, "size": ember.Size([2, 3]), "device": ember.device("cpu"),
     }
     out = round_trip(obj)
     for key in ("epoch", "big", "neg", "loss", "tiny", "flag", "none", "text", "int_keys",
@@ -118,32 +125,39 @@ def test_nested_structures_round_trip():
     assert type(out["odict"]) is OrderedDict and list(out["odict"]) == ["z", "a"]
     assert out["shared"][0] is out["shared"][1] is out["odict"]["a"]  # saved once, loaded once
     assert_same_tensor(out["shared"][0], t)
-    assert out["numpy_scalars"] == [0.5, 3, True]
-    assert out["param"].requires_grad and out["param"].is_leaf  # Parameter-ness is not kept
+    assert type(out["param"]) is Parameter and out["param"].requires_grad and out["param"].is_leaf
+    for key in ("a_set", "raw", "complex", "dtype", "size", "device"):
+        assert out[key] == obj[key] and type(out[key]) is type(obj[key]), key
     assert np.isnan(round_trip(float("nan")))
     assert_same_tensor(round_trip(ember.tensor(3.5)), ember.tensor(3.5))
 
 
-def test_documented_layout(rng):
+def test_pytorch_zip_layout(rng):
     sd = {"w": ember.tensor(rng.standard_normal((2, 3)), dtype=ember.float32),
           "n": ember.tensor([1, 2, 3])}
     buf = io.BytesIO()
     ember.save(sd, buf)
     raw = buf.getvalue()
-    magic, version, header_len = struct.unpack("<8sIQ", raw[:20])
-    assert magic == b"EMBERCKP" and version == 1
-    data_start = 20 + header_len
-    assert data_start % 64 == 0
-    header = json.loads(raw[20:data_start])
-    assert header["format"] == "ember" and header["object"] == {"w": {"__tensor__": 0},
-                                                                 "n": {"__tensor__": 1}}
-    w, n = header["tensors"]
-    assert (w["dtype"], w["shape"], w["device"]) == ("float32", [2, 3], "cpu")
-    assert (n["dtype"], n["shape"]) == ("int64", [3])
-    begin, end = n["data_offsets"]
-    assert begin % 64 == 0 and end - begin == 24
-    assert np.frombuffer(raw[data_start + begin:data_start + end], dtype="<i8").tolist() == [1, 2, 3]
-    assert len(raw) == data_start + header["data_size"]
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        names = zf.namelist()
+        assert names == ["archive/data.pkl", "archive/.format_version", "archive/.storage_alignment",
+                         "archive/byteorder", "archive/data/0", "archive/data/1", "archive/version",
+                         "archive/.data/serialization_id"]
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
+        assert zf.read("archive/byteorder") == b"little" and zf.read("archive/version") == b"3\n"
+        assert zf.read("archive/.storage_alignment") == b"64"
+        assert zf.read("archive/.data/serialization_id").isdigit()
+        for i, expected in ((0, sd["w"].numpy()), (1, np.array([1, 2, 3], dtype="<i8"))):
+            info = zf.getinfo(f"archive/data/{i}")
+            name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
+            begin = info.header_offset + 30 + name_len + extra_len
+            assert begin % 64 == 0  # storages are 64-byte aligned in the file
+            assert raw[begin:begin + info.file_size] == expected.astype(expected.dtype.newbyteorder("<")).tobytes()
+        ops = [(op.name, arg) for op, arg, _ in __import__("pickletools").genops(zf.read("archive/data.pkl"))]
+    globals_ = {arg for name, arg in ops if name == "GLOBAL"}
+    assert globals_ == {"torch._utils _rebuild_tensor_v2", "torch FloatStorage", "torch LongStorage",
+                        "collections OrderedDict"}
+    assert ("BINPERSID", None) in ops and ops[0] == ("PROTO", 2)
 
 
 def test_paths_and_file_objects(tmp_path):
@@ -159,34 +173,48 @@ def test_paths_and_file_objects(tmp_path):
         ember.save({"t": t}, tmp_path / "missing_dir" / "x.ckpt")
 
 
-def test_unsupported_objects_are_rejected():
-    with pytest.raises(TypeError, match=r"cannot save obj\['f'\] of type function"):
+def test_bad_save_arguments():
+    with pytest.raises(pickle.PicklingError):
         ember.save({"f": lambda: 0}, io.BytesIO())
-    with pytest.raises(TypeError, match="of type set"):
-        ember.save([{1, 2}], io.BytesIO())
+    with pytest.raises(ValueError, match="pickle_protocol"):
+        ember.save({}, io.BytesIO(), pickle_protocol=1)
+    with pytest.raises(ValueError, match="pickle_module"):
+        ember.save({}, io.BytesIO(), pickle_module=json)
+    with pytest.raises(RuntimeError, match="legacy"):
+        ember.save({}, io.BytesIO(), _use_new_zipfile_serialization=False)
+    t = ember.arange(3.0)
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        assert_same_tensor(ember.load(_saved({"t": t}, pickle_protocol=protocol))["t"], t)
     cyclic = []
     cyclic.append(cyclic)
-    with pytest.raises(ValueError, match="cyclic"):
-        ember.save(cyclic, io.BytesIO())
+    out = round_trip(cyclic, weights_only=True)
+    assert out[0] is out
+
+
+def _saved(obj, **kwargs) -> io.BytesIO:
+    buf = io.BytesIO()
+    ember.save(obj, buf, **kwargs)
+    buf.seek(0)
+    return buf
 
 
 def test_interrupted_save_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
     path = tmp_path / "ckpt.pt"
     ember.save({"w": ember.ones(1000)}, path)
     before = path.read_bytes()
-    real_write = serialization._write_array
+    real_write = serialization._write_storage
 
-    def write_half_then_fail(fh, arr):
-        fh.write(arr.reshape(-1).view(np.uint8)[: arr.nbytes // 2].tobytes())
+    def write_half_then_fail(out, payload):
+        out.write(payload[: payload.nbytes // 2])
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(serialization, "_write_array", write_half_then_fail)
+    monkeypatch.setattr(serialization, "_write_storage", write_half_then_fail)
     with pytest.raises(OSError, match="No space left"):
         ember.save({"w": ember.zeros(1000)}, path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["ckpt.pt"]  # no temporary file left behind
 
-    monkeypatch.setattr(serialization, "_write_array", real_write)
+    monkeypatch.setattr(serialization, "_write_storage", real_write)
     ember.save({"w": ember.zeros(1000)}, path)
     assert np.all(ember.load(path)["w"].numpy() == 0)
     assert os.listdir(tmp_path) == ["ckpt.pt"]
@@ -200,11 +228,34 @@ def test_save_keeps_the_existing_file_mode(tmp_path):
     assert (os.stat(path).st_mode & 0o777) == 0o640 and ember.load(path) == {"a": 2}
 
 
+def ember_v1_bytes(value, arrays) -> bytes:
+    """A checkpoint in Ember's earlier JSON format (files already written in it must still load)."""
+    metas, data = [], b""
+    for arr in arrays:
+        begin = -(-len(data) // 64) * 64
+        data += b"\0" * (begin - len(data))
+        metas.append({"dtype": arr.dtype.name, "shape": list(arr.shape), "device": "cpu",
+                      "requires_grad": False, "data_offsets": [begin, begin + arr.nbytes]})
+        data += arr.astype(arr.dtype.newbyteorder("<")).tobytes()
+    header = json.dumps({"format": "ember", "version": 1, "data_size": len(data), "tensors": metas,
+                         "object": value}).encode()
+    header += b" " * (-(20 + len(header)) % 64)
+    return struct.pack("<8sIQ", b"EMBERCKP", 1, len(header)) + header + data
+
+
 @pytest.fixture
 def checkpoint_bytes(rng):
-    buf = io.BytesIO()
-    ember.save({"w": ember.tensor(rng.standard_normal((4, 4))), "step": 3}, buf)
-    return buf.getvalue()
+    return ember_v1_bytes({"w": {"__tensor__": 0}, "step": 3}, [rng.standard_normal((4, 4))])
+
+
+def test_earlier_ember_format_still_loads(checkpoint_bytes, rng):
+    out = load_bytes(checkpoint_bytes)
+    assert out["step"] == 3 and out["w"].shape == (4, 4) and out["w"].dtype == ember.float64
+    arrays = [rng.standard_normal(3).astype(np.float32), np.arange(4, dtype=np.int16)]
+    value = {"__odict__": [["a", {"__tensor__": 0}], ["b", {"__tuple__": [{"__tensor__": 1}, 2.5]}]]}
+    out = load_bytes(ember_v1_bytes(value, arrays))
+    assert type(out) is OrderedDict and np.array_equal(out["a"].numpy(), arrays[0])
+    assert np.array_equal(out["b"][0].numpy(), arrays[1]) and out["b"][1] == 2.5
 
 
 def load_bytes(data: bytes):
@@ -260,7 +311,7 @@ def test_corrupted_prefix_and_json(checkpoint_bytes):
     v2 = checkpoint_bytes[:8] + struct.pack("<I", 2) + checkpoint_bytes[12:]
     with pytest.raises(RuntimeError, match="unsupported format version 2"):
         load_bytes(v2)
-    with pytest.raises(RuntimeError, match="bad magic bytes"):
+    with pytest.raises(RuntimeError, match="neither a zip checkpoint nor an ember checkpoint"):
         load_bytes(b"X" + checkpoint_bytes[1:])
     not_utf8 = bytearray(checkpoint_bytes)
     not_utf8[22] = 0xFF
@@ -269,9 +320,7 @@ def test_corrupted_prefix_and_json(checkpoint_bytes):
 
 
 def test_bool_tensor_bytes_are_validated():
-    buf = io.BytesIO()
-    ember.save(ember.tensor([True, False]), buf)
-    data = bytearray(buf.getvalue())
+    data = bytearray(ember_v1_bytes({"__tensor__": 0}, [np.array([True, False])]))
     data[-1] = 7
     with pytest.raises(RuntimeError, match="bool but holds bytes other than 0 and 1"):
         load_bytes(bytes(data))
@@ -287,21 +336,234 @@ class _Payload:
         return (exec, (f"open({self.marker!r}, 'w').write('pwned')",))
 
 
-def test_malicious_pickle_is_rejected_without_running_it(tmp_path):
+def test_pickle_that_is_not_a_zip_is_refused(tmp_path):
     marker = tmp_path / "marker"
     evil = tmp_path / "model.pt"
     evil.write_bytes(pickle.dumps({"state_dict": _Payload(str(marker))}))
-    with pytest.raises(RuntimeError, match=INVALID + ".*looks like a PyTorch/pickle file"):
-        ember.load(evil)
-    with pytest.raises(RuntimeError, match=INVALID):
-        ember.load(evil, weights_only=False)
+    for weights_only in (True, False):
+        with pytest.raises(RuntimeError, match=INVALID + ".*legacy .*PyTorch checkpoint"):
+            ember.load(evil, weights_only=weights_only)
     assert not marker.exists()
-    zipped = tmp_path / "torch.pt"
-    zipped.write_bytes(b"PK\x03\x04" + b"\0" * 100)  # PyTorch's zip container
-    with pytest.raises(RuntimeError, match="looks like a PyTorch/pickle file"):
-        ember.load(zipped)
-    with pytest.raises(ValueError, match="does not use pickle"):
-        ember.load(evil, pickle_module=pickle)
+    with pytest.raises(RuntimeError, match=INVALID + ": it is neither a zip"):
+        load_bytes(b"hello world")
+    with pytest.raises(ValueError, match="pickle_module"):
+        ember.load(evil, pickle_module=json)
+
+
+class _System:
+    """Unpickling this would run a shell command creating the marker file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def zip_checkpoint(entries: dict, archive="archive") -> bytes:
+    """A zip holding these entries (name relative to the archive folder -> bytes), stored."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in entries.items():
+            zf.writestr(f"{archive}/{name}" if not name.startswith("/") else name[1:], data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("payload", [_Payload, _System])
+def test_crafted_pickle_is_refused_by_default_and_runs_nothing(tmp_path, payload):
+    marker = tmp_path / "marker"
+    evil = tmp_path / "model.pt"
+    evil.write_bytes(zip_checkpoint({"data.pkl": pickle.dumps({"w": payload(str(marker))}, protocol=2),
+                                     "version": b"3\n"}))
+    name = "builtins.exec" if payload is _Payload else f"{os.system.__module__}.system"
+    with pytest.raises(pickle.UnpicklingError, match=rf"Unsupported global: GLOBAL {name} .*weights_only"):
+        ember.load(evil)
+    assert not marker.exists()
+    ember.load(evil, weights_only=False)  # the user asked for it: the file is trusted
+    assert marker.exists()
+
+
+class Point:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __eq__(self, other):
+        return isinstance(other, Point) and (self.x, self.y) == (other.x, other.y)
+
+
+def test_weights_only_false_and_safe_globals(tmp_path):
+    from ember import nn
+
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    obj = {"array": np.arange(5.0), "scalar": np.float32(0.5), "point": Point(1, 2), "model": model}
+    path = tmp_path / "whole.pt"
+    ember.save(obj, path)
+    with pytest.raises(pickle.UnpicklingError, match="weights_only"):
+        ember.load(path)
+    out = ember.load(path, weights_only=False)
+    assert np.array_equal(out["array"], obj["array"]) and out["scalar"] == 0.5 and out["point"] == Point(1, 2)
+    x = ember.randn(5, 3)
+    assert type(out["model"]) is nn.Sequential
+    assert out["model"](x).detach().numpy().tobytes() == model(x).detach().numpy().tobytes()
+
+    ember.save({"p": Point(3, 4)}, path)
+    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL test_serialization\.Point|Point was not"):
+        ember.load(path)
+    assert Point not in serialization.get_safe_globals()
+    with serialization.safe_globals([Point]):
+        assert ember.load(path) == {"p": Point(3, 4)}
+        assert Point in serialization.get_safe_globals()
+    assert Point not in serialization.get_safe_globals()
+    serialization.add_safe_globals([Point])
+    try:
+        assert ember.load(path) == {"p": Point(3, 4)}
+    finally:
+        serialization.clear_safe_globals()
+    assert serialization.get_safe_globals() == []
+
+
+ALL_DTYPES = [ember.float32, ember.float64, ember.float16, ember.int8, ember.int16, ember.int32, ember.int64,
+              ember.uint8, ember.bool]
+
+
+def every_dtype(rng) -> dict:
+    out = {}
+    for dt in ALL_DTYPES:
+        if dt == ember.bool:
+            values = rng.standard_normal((3, 4)) > 0
+        elif dt.is_floating_point:
+            values = rng.standard_normal((3, 4)) * 100
+        else:
+            values = rng.integers(0 if dt == ember.uint8 else -100, 100, (3, 4))
+        out[dt.name] = ember.tensor(values, dtype=dt)
+        out[dt.name + "_t"] = out[dt.name].t()  # a non-contiguous view of the same storage
+    return out
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_every_dtype_round_trips(tmp_path, rng, mmap):
+    sd = every_dtype(rng)
+    path = tmp_path / "dtypes.pt"
+    ember.save(sd, path)
+    with zipfile.ZipFile(path) as zf:
+        assert sum(n.startswith("dtypes/data/") for n in zf.namelist()) == len(ALL_DTYPES)  # views: once
+    out = ember.load(path, mmap=mmap)
+    for k, t in sd.items():
+        assert_same_tensor(out[k], t)
+        assert out[k].stride() == t.stride()
+    for dt in ALL_DTYPES:
+        assert np.shares_memory(out[dt.name].numpy(), out[dt.name + "_t"].numpy())
+    if mmap:
+        assert not out["float32"].numpy().flags.writeable  # mapped read-only from the file
+    with pytest.raises(ValueError, match="mmap=True needs f to be a path"):
+        ember.load(io.BytesIO(path.read_bytes()), mmap=True)
+
+
+def test_views_share_storage_and_keep_offsets():
+    base = ember.arange(12.0)
+    grid = base.view(3, 4)
+    views = [base, grid, grid[1:], grid.t(), grid[:, 1::2]]
+    buf = _saved(views)
+    with zipfile.ZipFile(buf) as zf:
+        assert [n for n in zf.namelist() if "/data/" in n] == ["archive/data/0"]
+    buf.seek(0)
+    out = ember.load(buf)
+    for a, b in zip(out, views):
+        assert_same_tensor(a, b)
+        assert a.stride() == b.stride()
+    out[0]._data[5] = -1.0  # one storage again: a write shows through every view
+    assert out[1][1, 1].item() == -1.0 and out[2][0, 1].item() == -1.0 and out[3][1, 1].item() == -1.0
+
+
+def storage_entry_offset(raw: bytes, name: str) -> int:
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        info = zf.getinfo(name)
+    name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
+    return info.header_offset + 30 + name_len + extra_len
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_crc_mismatch_is_caught(tmp_path, rng, mmap):
+    raw = _saved({"w": ember.tensor(rng.standard_normal(64))}).getvalue()
+    begin = storage_entry_offset(raw, "archive/data/0")
+    for flip in (0, 100, 511):
+        bad = bytearray(raw)
+        bad[begin + flip] ^= 0x10
+        path = tmp_path / f"flip{flip}.pt"
+        path.write_bytes(bytes(bad))
+        with pytest.raises(RuntimeError, match=f"flip{flip}.pt' {INVALID}.*Bad CRC-32.*archive/data/0"):
+            ember.load(path, mmap=mmap)
+
+
+def test_truncated_and_crafted_zips(tmp_path, rng):
+    raw = _saved({"w": ember.tensor(rng.standard_normal(64))}).getvalue()
+    for cut in (10, len(raw) // 2, len(raw) - 1):
+        path = tmp_path / f"cut{cut}.pt"
+        path.write_bytes(raw[:cut])
+        with pytest.raises(RuntimeError, match=f"cut{cut}.pt' {INVALID}"):
+            ember.load(path)
+    pkl = pickle.dumps({"a": 1}, protocol=2)
+    cases = {
+        "lies outside the archive folder": zip_checkpoint({"data.pkl": pkl, "/archive/../../etc/x": b"1"}),
+        "no single <archive>/data.pkl": zip_checkpoint({"other.pkl": pkl}),
+        "no entry archive/data/7": zip_checkpoint({"data.pkl": _storage_pickle("7", 4)}),
+        "needs 16": zip_checkpoint({"data.pkl": _storage_pickle("0", 4), "data/0": b"\0" * 8}),
+    }
+    compressed = io.BytesIO()
+    with zipfile.ZipFile(compressed, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("archive/data.pkl", pkl)
+    cases["is compressed"] = compressed.getvalue()
+    for reason, data in cases.items():
+        with pytest.raises(RuntimeError, match=INVALID + ".*" + re.escape(reason)):
+            load_bytes(data)
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        ember.load(tmp_path)
+
+
+class _Call:
+    """Pickles as the call ``func(*args)``."""
+
+    def __init__(self, func, args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return (self.func, self.args)
+
+
+def _storage_pickle(key: str, numel: int, stride=(1,), size=None) -> bytes:
+    """data.pkl text for one float32 tensor of ``storage key`` written the way torch does."""
+    buf = io.BytesIO()
+    pickler = serialization._Pickler(buf, 2)
+    ref = serialization._StorageRef(0, "float32", "cpu")
+    pickler.storages.append(np.zeros(numel, np.float32))
+    pickler.dump(_Call(serialization._REBUILD_TENSOR, (ref, 0, size or (numel,), stride, False, OrderedDict())))
+    return buf.getvalue().replace(b"X\x01\x00\x00\x000", b"X" + struct.pack("<I", len(key)) + key.encode())
+
+
+def test_tensor_reaching_past_its_storage_is_refused():
+    data = zip_checkpoint({"data.pkl": _storage_pickle("0", 4, stride=(2,)), "data/0": b"\0" * 16})
+    with pytest.raises(pickle.UnpicklingError, match="reaches past its storage of 4 elements"):
+        load_bytes(data)
+
+
+def test_killed_saves_leave_no_temporaries(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    ember.save({"w": ember.ones(4)}, path)
+    script = ("import ember, sys\nw = ember.ones(4_000_000)\n"
+              "while True:\n    ember.save({'w': w}, sys.argv[1])\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(ember.__file__).parent.parent)}
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", script, str(path)], env=env)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    stale = tmp_path / ".ckpt.pt.0123456789abcdef.tmp"  # as a save without O_TMPFILE leaves it
+    stale.write_bytes(b"partial")
+    (tmp_path / "other.txt").write_bytes(b"kept")
+    ember.save({"w": ember.zeros(4)}, path)
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.pt", "other.txt"]
+    assert np.all(ember.load(path)["w"].numpy() == 0)
 
 
 def test_map_location_cpu_forms():

@@ -1,189 +1,300 @@
-"""``ember.save`` / ``ember.load``: checkpoints in a documented, pickle-free format.
+"""``ember.save`` / ``ember.load``: checkpoints in PyTorch's zip format, readable by ``torch.load``.
 
-Loading never executes code from the file: the structure is JSON and the tensors are raw bytes.
+A checkpoint is a zip archive whose entries are stored (not compressed)::
 
-File layout (integers little-endian)::
+    archive/data.pkl                  the object, pickled (protocol 2 by default)
+    archive/.format_version           "1"
+    archive/.storage_alignment        "64"
+    archive/byteorder                 "little"
+    archive/data/<key>                each storage's raw little-endian bytes, starting at a multiple
+                                      of 64 bytes in the file
+    archive/version                   "3"
+    archive/.data/serialization_id    40 random decimal digits
 
-    offset 0        8 bytes   magic b"EMBERCKP"
-    offset 8        4 bytes   uint32 format version (1)
-    offset 12       8 bytes   uint64 H, the header's length in bytes
-    offset 20       H bytes   the header: UTF-8 JSON, padded with spaces so that the data section
-                              starts at a multiple of 64 bytes
-    offset 20 + H   data_size bytes: the tensors' bytes, each tensor C-ordered and little-endian,
-                              starting at a multiple of 64 from the data section's start
+Inside ``data.pkl`` a tensor is the call ``torch._utils._rebuild_tensor_v2(storage, storage_offset,
+size, stride, requires_grad, OrderedDict())`` and a storage is the persistent id ``('storage',
+torch.FloatStorage, key, location, numel)`` (``torch.DoubleStorage``, ``torch.HalfStorage``, ...
+by dtype); an ``nn.Parameter`` wraps its tensor in ``torch._utils._rebuild_parameter``. Ember
+writes these globals by name, so saving never imports torch. Tensors that are views of one NumPy
+array share one storage (and load sharing memory again); strides are kept.
 
-The header is ``{"format": "ember", "version": 1, "data_size": int, "tensors": [...], "object": v}``.
-``tensors[i]`` is ``{"dtype": "float32", "shape": [2, 3], "device": "cpu", "requires_grad": false,
-"data_offsets": [begin, end]}`` (offsets into the data section; ``end - begin`` is the tensor's size
-in bytes). ``v`` encodes the saved object:
+Loading is restricted by default (``weights_only=True``): the pickle may only name the globals
+PyTorch's weights-only unpickler allows (tensor rebuild functions, storages, ``OrderedDict``,
+``Counter``, containers, numbers, dtypes, ``torch.Size``, ``torch.device``) plus those registered
+with :func:`add_safe_globals`; anything else is refused with ``pickle.UnpicklingError`` before it
+is called. ``weights_only=False`` unpickles everything (torch globals map to Ember's) and can run
+arbitrary code: use it only for files from a trusted source. Every entry's CRC-32 is checked, the
+memory-mapped path included. Files in Ember's earlier JSON format (magic ``EMBERCKP``) still load.
 
-    None, bools, ints, strings   themselves
-    finite floats                JSON numbers (written with a "." or an exponent)
-    inf, -inf, nan               {"__float__": "inf" | "-inf" | "nan"}
-    lists                        JSON arrays
-    tuples                       {"__tuple__": [...]}
-    dicts with string keys       JSON objects (unless the dict's only key is one of these markers)
-    other dicts                  {"__dict__": [[key, value], ...]}
-    OrderedDicts                 {"__odict__": [[key, value], ...]}
-    tensors                      {"__tensor__": i}; a tensor saved twice is stored once and loads as
-                                 one tensor
-
-Saving to a path is atomic: the checkpoint is written to a temporary file in the same directory,
-flushed to disk, then renamed over the destination, so that an interrupted save leaves the previous
-checkpoint intact.
+Saving to a path is atomic: the checkpoint goes to an unnamed temporary file in the destination's
+directory (``O_TMPFILE`` on Linux; elsewhere a file named ``.<target>.<random>.tmp``), is flushed to
+disk, then linked and renamed over the destination, so an interrupted save leaves the previous
+checkpoint intact. Temporaries that a killed save left beside the target are removed by the next
+save of that target.
 """
 from __future__ import annotations
 
+import _compat_pickle
 import contextlib
 import io
 import json
 import math
-import numbers
 import os
+import pickle
+import re
+import secrets
 import stat
 import struct
 import sys
-import tempfile
-from collections import OrderedDict
-from typing import Any, BinaryIO, Callable
+import zipfile
+import zlib
+from collections import Counter, OrderedDict
+from typing import Any, Callable
 
 import numpy as np
 
 from . import _dtype, backend
 from ._device import device as _device
-from .tensor import Tensor
+from .nn.parameter import Parameter
+from .tensor import Size, Tensor
 
-MAGIC = b"EMBERCKP"
-VERSION = 1
 ALIGNMENT = 64
-_PREFIX = struct.Struct("<8sIQ")  # magic, version, header length
+MAGIC = b"EMBERCKP"  # Ember's earlier format, still read
+VERSION = 1
+_PREFIX = struct.Struct("<8sIQ")  # magic, version, header length of that format
 _MARKERS = ("__tensor__", "__tuple__", "__dict__", "__odict__", "__float__")
 _DTYPES = {d.name: d for d in _dtype.ALL}
+# PyTorch's typed storage class for each dtype; torch names Ember lacks map to their dtype name.
+_STORAGE_OF = {"float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
+               "int8": "CharStorage", "int16": "ShortStorage", "int32": "IntStorage", "int64": "LongStorage",
+               "uint8": "ByteStorage", "bool": "BoolStorage"}
+_UNSUPPORTED_STORAGES = {"BFloat16Storage": "bfloat16", "ComplexFloatStorage": "complex64",
+                         "ComplexDoubleStorage": "complex128", "QInt8Storage": "qint8",
+                         "QUInt8Storage": "quint8", "QInt32Storage": "qint32"}
+_UNSUPPORTED_DTYPES = ("bfloat16", "complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf",
+                       "float8_e4m3fn", "float8_e5m2", "uint16", "uint32", "uint64", "qint8", "quint8", "qint32")
+UNSAFE_MESSAGE = ("Re-running `ember.load` with `weights_only` set to `False` will likely succeed, but it "
+                  "can result in arbitrary code execution. Do it only if you got the file from a trusted "
+                  "source.")
 
-__all__ = ["load", "save"]
+__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "safe_globals", "save"]
 
 
-# ---- save ----------------------------------------------------------------------------------------
-def save(obj: Any, f) -> None:
-    """Save ``obj`` (a state dict, or any nest of dicts/lists/tuples of tensors, numbers, strings,
-    bools and None) to ``f``, a path (written atomically) or a binary file object."""
-    header, arrays = _Encoder().encode_checkpoint(obj)
+# ---- the torch names Ember writes and reads ----------------------------------------------------------
+class _TorchGlobal:
+    """A global of torch's namespace, pickled by name (``torch._utils._rebuild_tensor_v2``)."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def __call__(self, *args):  # pickle's save_reduce insists on a callable
+        raise TypeError(f"{self.module}.{self.name} is a torch name Ember only writes into checkpoints")
+
+
+_REBUILD_TENSOR = _TorchGlobal("torch._utils", "_rebuild_tensor_v2")
+_REBUILD_PARAMETER = _TorchGlobal("torch._utils", "_rebuild_parameter")
+_STORAGE_GLOBALS = {name: _TorchGlobal("torch", storage) for name, storage in _STORAGE_OF.items()}
+_DTYPE_GLOBALS = {name: _TorchGlobal("torch", name) for name in _STORAGE_OF}
+_SIZE = _TorchGlobal("torch", "Size")
+_DEVICE = _TorchGlobal("torch", "device")
+
+
+class _StorageType:
+    """What ``torch.FloatStorage`` and friends unpickle to: the dtype of the storage's elements."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dt: _dtype.dtype) -> None:
+        self.dtype = dt
+
+
+# ---- save -------------------------------------------------------------------------------------------
+def save(obj: Any, f, pickle_module=pickle, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True) -> None:
+    """Save ``obj`` to ``f`` (a path, written atomically, or a binary file object) in PyTorch's zip
+    checkpoint format, as ``torch.save``: ``torch.load(f, weights_only=True)`` opens state dicts,
+    optimizer states, tensors and containers of them; any other picklable object (whole modules,
+    NumPy arrays, user classes) needs ``weights_only=False``.
+
+    Args:
+        pickle_module: must be the standard :mod:`pickle` (Ember's pickler extends its Pickler).
+        pickle_protocol: the pickle protocol of ``data.pkl`` (2 to ``pickle.HIGHEST_PROTOCOL``).
+        _use_new_zipfile_serialization: must be True; Ember writes only the zip format.
+    """
+    if pickle_module is not pickle:
+        raise ValueError(f"ember.save: pickle_module must be the standard pickle module, got {pickle_module!r}")
+    if not isinstance(pickle_protocol, int) or not 2 <= pickle_protocol <= pickle.HIGHEST_PROTOCOL:
+        raise ValueError(f"ember.save: pickle_protocol must be an int from 2 to {pickle.HIGHEST_PROTOCOL}, "
+                         f"got {pickle_protocol!r}")
+    if not _use_new_zipfile_serialization:
+        raise RuntimeError("ember.save: the legacy (pre-zip) PyTorch format is not supported; "
+                           "use _use_new_zipfile_serialization=True")
+    pickled = io.BytesIO()
+    pickler = _Pickler(pickled, pickle_protocol)
+    pickler.dump(obj)
     if hasattr(f, "write"):
-        _write_checkpoint(f, header, arrays)
+        _write_zip(f, "archive", pickled.getvalue(), pickler.storages)
         return
-    _atomic_write(os.fspath(f), lambda fh: _write_checkpoint(fh, header, arrays))
+    path = os.fspath(f)
+    archive = os.path.splitext(os.path.basename(path))[0] or "archive"
+    _atomic_write(path, lambda fh: _write_zip(fh, archive, pickled.getvalue(), pickler.storages))
 
 
-class _Encoder:
-    """Turns an object into the JSON-able header value and the list of tensor arrays."""
+class _Pickler(pickle._Pickler):
+    """The standard pure-Python pickler, plus: tensors reduce to torch's rebuild calls, storages become
+    persistent ids, and Ember's dtypes/Size/device and the torch names are written as torch globals."""
 
-    def __init__(self) -> None:
-        self.tensors: list[dict] = []
-        self.arrays: list[np.ndarray] = []
-        self._index: dict[int, int] = {}  # id(tensor) -> position in self.tensors
-        self._open: set[int] = set()  # containers being encoded, to reject cycles
-        self._data_size = 0
+    def __init__(self, file, protocol: int) -> None:
+        super().__init__(file, protocol)
+        self.storages: list[np.ndarray] = []  # index = key; C-contiguous 1-D arrays
+        self._keys: dict[int, int] = {}  # id(root array) -> key
+        self._roots: list[np.ndarray] = []
 
-    def encode_checkpoint(self, obj) -> tuple[bytes, list[np.ndarray]]:
-        value = self.encode(obj, "obj")
-        header = {"format": "ember", "version": VERSION, "data_size": self._data_size,
-                  "tensors": self.tensors, "object": value}
-        text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
-        pad = _aligned(_PREFIX.size + len(text)) - _PREFIX.size - len(text)
-        return text + b" " * pad, self.arrays
+    def save(self, obj, save_persistent_id=True):
+        if isinstance(obj, _dtype.dtype):
+            obj = _DTYPE_GLOBALS[obj.name]
+        if isinstance(obj, _TorchGlobal):
+            memo = self.memo.get(id(obj))
+            if memo is not None:
+                self.write(self.get(memo[0]))
+                return
+            if self.proto >= 4:
+                self.save(obj.module)
+                self.save(obj.name)
+                self.write(pickle.STACK_GLOBAL)
+            else:
+                self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
+            self.memoize(obj)
+            return
+        super().save(obj, save_persistent_id)
 
-    def encode(self, value, where: str):
-        if value is None or isinstance(value, (bool, str)):
-            return value
-        if isinstance(value, Tensor):
-            return {"__tensor__": self._tensor(value)}
-        if isinstance(value, np.bool_):
-            return bool(value)
-        if isinstance(value, numbers.Integral):
-            return int(value)
-        if isinstance(value, numbers.Real):
-            value = float(value)
-            if math.isfinite(value):
-                return value
-            return {"__float__": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
-        if isinstance(value, (list, tuple, dict)):
-            if id(value) in self._open:
-                raise ValueError(f"ember.save: {where} contains itself; cannot save a cyclic structure")
-            self._open.add(id(value))
-            try:
-                return self._container(value, where)
-            finally:
-                self._open.discard(id(value))
-        raise TypeError(f"ember.save: cannot save {where} of type {type(value).__name__}; checkpoints "
-                        "hold tensors, numbers, strings, bools, None and dicts/lists/tuples of them")
+    def persistent_id(self, obj):
+        if isinstance(obj, _StorageRef):
+            return ("storage", _STORAGE_GLOBALS[obj.dtype], str(obj.key), obj.location,
+                    int(self.storages[obj.key].size))
+        return None
 
-    def _container(self, value, where: str):
-        if isinstance(value, list):
-            return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, tuple):
-            return {"__tuple__": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
-        pairs = [[self.encode(k, f"key of {where}"), self.encode(v, f"{where}[{k!r}]")]
-                 for k, v in value.items()]
-        if isinstance(value, OrderedDict):
-            return {"__odict__": pairs}
-        looks_marked = len(value) == 1 and next(iter(value)) in _MARKERS
-        if all(isinstance(k, str) for k in value) and not looks_marked:
-            return dict(pairs)
-        return {"__dict__": pairs}
+    def reducer_override(self, obj):
+        if isinstance(obj, Parameter):
+            return (_REBUILD_PARAMETER, (Tensor._make(obj._data), bool(obj.requires_grad), OrderedDict()))
+        if isinstance(obj, Tensor):
+            return (_REBUILD_TENSOR, self._tensor_args(obj))
+        if isinstance(obj, Size):
+            return (_SIZE, (tuple(obj),))
+        if isinstance(obj, _device):
+            return (_DEVICE, (str(obj),))
+        return NotImplemented
 
-    def _tensor(self, t: Tensor) -> int:
-        i = self._index.get(id(t))
-        if i is not None:
-            return i
-        arr = np.asarray(backend.to_host(t._data), order="C")  # keeps 0-d shapes
-        begin = _aligned(self._data_size)
-        self._data_size = begin + arr.nbytes
-        self.tensors.append({"dtype": t.dtype.name, "shape": list(arr.shape), "device": str(t.device),
-                             "requires_grad": bool(t.requires_grad),
-                             "data_offsets": [begin, self._data_size]})
-        self.arrays.append(arr)
-        i = self._index[id(t)] = len(self.tensors) - 1
-        return i
+    def _tensor_args(self, t: Tensor) -> tuple:
+        arr = backend.to_host(t._data)  # CUDA tensors: a host copy, their own storage
+        root, offset, strides = _storage_of(arr)
+        key = self._keys.get(id(root))
+        if key is None:
+            key = self._keys[id(root)] = len(self.storages)
+            self.storages.append(root.reshape(-1))
+            self._roots.append(root)  # alive until the end, so that no id is reused
+        return (_StorageRef(key, t.dtype.name, str(t.device)), offset, tuple(arr.shape), strides,
+                bool(t.requires_grad), OrderedDict())
 
 
-def _write_checkpoint(fh: BinaryIO, header: bytes, arrays: list[np.ndarray]) -> None:
-    fh.write(_PREFIX.pack(MAGIC, VERSION, len(header)))
-    fh.write(header)
-    written = 0
-    for arr in arrays:
-        begin = _aligned(written)
-        fh.write(b"\0" * (begin - written))
-        _write_array(fh, arr)
-        written = begin + arr.nbytes
+class _StorageRef:
+    __slots__ = ("dtype", "key", "location")
+
+    def __init__(self, key: int, dt: str, location: str) -> None:
+        self.key, self.dtype, self.location = key, dt, location
 
 
-def _aligned(offset: int) -> int:
-    """The first multiple of ALIGNMENT at or after ``offset``."""
-    return -(-offset // ALIGNMENT) * ALIGNMENT
+def _root(arr: np.ndarray) -> np.ndarray:
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
 
 
-def _write_array(fh: BinaryIO, arr: np.ndarray) -> None:
-    """Write ``arr``'s bytes, C order, little-endian."""
-    little = np.asarray(arr, dtype=arr.dtype.newbyteorder("<"), order="C")
-    fh.write(little.reshape(-1).view(np.uint8).data)
+def _storage_of(arr: np.ndarray) -> tuple[np.ndarray, int, tuple[int, ...]]:
+    """``(root, offset, strides)``, offset and strides in elements: the C-contiguous array of
+    ``arr``'s dtype that ``arr`` views (with non-negative strides), else a contiguous copy of it."""
+    root, size = _root(arr), arr.itemsize
+    if root.dtype == arr.dtype and root.flags.c_contiguous and arr.size:
+        begin = arr.ctypes.data - root.ctypes.data
+        if begin >= 0 and begin % size == 0 and all(s >= 0 and s % size == 0 for s in arr.strides):
+            strides = tuple(s // size for s in arr.strides)
+            last = begin // size + sum((n - 1) * s for n, s in zip(arr.shape, strides))
+            if last < root.size:
+                return root, begin // size, strides
+    copy = np.ascontiguousarray(arr)
+    return copy, 0, tuple(s // size for s in copy.strides)
 
 
-def _atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
-    """Write through a temporary file in ``path``'s directory, fsync it, then rename it over
-    ``path``; on any failure the temporary file is removed and ``path`` is untouched."""
+def _write_zip(fh, archive: str, data_pkl: bytes, storages: list[np.ndarray]) -> None:
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        _write_entry(zf, f"{archive}/data.pkl", data_pkl)
+        _write_entry(zf, f"{archive}/.format_version", b"1")
+        _write_entry(zf, f"{archive}/.storage_alignment", str(ALIGNMENT).encode())
+        _write_entry(zf, f"{archive}/byteorder", b"little")
+        for key, storage in enumerate(storages):
+            _write_entry(zf, f"{archive}/data/{key}", storage, align=True)
+        _write_entry(zf, f"{archive}/version", b"3\n")
+        _write_entry(zf, f"{archive}/.data/serialization_id", str(secrets.randbelow(10 ** 40)).zfill(40).encode())
+
+
+def _write_entry(zf: zipfile.ZipFile, name: str, data, align: bool = False) -> None:
+    """One stored entry; with ``align``, its data starts at a multiple of ALIGNMENT (the padding is
+    an extra field of the local header, as PyTorch writes it)."""
+    payload = _little_endian_bytes(data) if isinstance(data, np.ndarray) else memoryview(data)
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = payload.nbytes
+    zip64 = payload.nbytes * 1.05 > zipfile.ZIP64_LIMIT
+    if align:
+        header = 30 + len(name.encode("utf-8")) + (20 if zip64 else 0)
+        pad = -(zf.fp.tell() + header + 4) % ALIGNMENT  # 4: the padding field's own id and length
+        info.extra = b"FB" + pad.to_bytes(2, "little") + b"Z" * pad
+    with zf.open(info, "w", force_zip64=zip64) as out:
+        _write_storage(out, payload)
+
+
+def _little_endian_bytes(arr: np.ndarray) -> memoryview:
+    little = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
+    return memoryview(little.reshape(-1).view(np.uint8))
+
+
+def _write_storage(out, payload: memoryview) -> None:
+    step = 1 << 26  # bounded chunks: zipfile's CRC update and the OS write see at most 64 MiB at once
+    for begin in range(0, payload.nbytes, step):
+        out.write(payload[begin:begin + step])
+
+
+# ---- atomic writes ------------------------------------------------------------------------------------
+def _atomic_write(path: str, write: Callable) -> None:
+    """Write ``path`` through a temporary file in its directory: fsync, then rename over ``path``. On
+    any failure ``path`` is untouched and no temporary file stays."""
     directory = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    _remove_stale_temporaries(directory, base)
+    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(8)}.tmp")
+    fd, linked = _open_unnamed(directory)
+    if fd is None:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+            if linked:  # a dst_dir_fd makes Python call linkat with AT_SYMLINK_FOLLOW, as /proc needs
+                dir_fd = os.open(directory, os.O_RDONLY)
+                try:
+                    os.link(f"/proc/self/fd/{fh.fileno()}", os.path.basename(tmp), dst_dir_fd=dir_fd)
+                finally:
+                    os.close(dir_fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -197,38 +308,246 @@ def _atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
             os.close(dir_fd)
 
 
-# ---- load ----------------------------------------------------------------------------------------
+def _open_unnamed(directory: str) -> tuple[int | None, bool]:
+    """An unnamed file in ``directory`` (Linux ``O_TMPFILE``): nothing is left if the process dies."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None or not os.path.isdir("/proc/self/fd"):
+        return None, False
+    try:
+        return os.open(directory, flag | os.O_WRONLY, 0o600), True
+    except OSError:  # the file system does not support it
+        return None, False
+
+
+def _remove_stale_temporaries(directory: str, base: str) -> None:
+    pattern = re.compile(re.escape(f".{base}.") + r"[0-9a-f]{16}\.tmp\Z")
+    with contextlib.suppress(OSError):
+        for name in os.listdir(directory):
+            if pattern.match(name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(directory, name))
+
+
+# ---- the allow-list -----------------------------------------------------------------------------------
+_safe_globals: dict[str, Any] = {}  # "module.name" -> object, added by the user
+
+
+def _qualified_name(obj) -> str:
+    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[1], str):
+        obj = obj[0]  # (object, "module.name"), as PyTorch accepts
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Allow ``weights_only`` loading to use these classes/functions (or ``(obj, "module.name")``
+    pairs), as ``torch.serialization.add_safe_globals``."""
+    for obj in safe_globals:
+        if isinstance(obj, tuple):
+            if len(obj) != 2 or not isinstance(obj[1], str):
+                raise TypeError(f"add_safe_globals: expected a callable or an (object, 'module.name') pair, "
+                                f"got {obj!r}")
+            _safe_globals[obj[1]] = obj[0]
+        else:
+            _safe_globals[_qualified_name(obj)] = obj
+
+
+def get_safe_globals() -> list:
+    """The globals :func:`add_safe_globals` allowed, as ``torch.serialization.get_safe_globals``."""
+    return list(_safe_globals.values())
+
+
+def clear_safe_globals() -> None:
+    """Forget every global :func:`add_safe_globals` allowed, as ``torch.serialization.clear_safe_globals``."""
+    _safe_globals.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals: list):
+    """Allow these globals for ``weights_only`` loading inside the ``with`` block only, as
+    ``torch.serialization.safe_globals``."""
+    before = dict(_safe_globals)
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        _safe_globals.clear()
+        _safe_globals.update(before)
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
+                       metadata=None) -> Tensor:
+    """A tensor viewing ``storage`` (a :class:`_LoadedStorage`), as ``torch._utils._rebuild_tensor_v2``."""
+    if not isinstance(storage, _LoadedStorage):
+        raise pickle.UnpicklingError(f"_rebuild_tensor_v2 expects a storage, got {type(storage).__name__}")
+    if not (_is_count(storage_offset) and all(_is_count(n) for n in size) and len(stride) == len(size)
+            and all(_is_count(s) for s in stride)):
+        raise pickle.UnpicklingError(f"invalid tensor geometry: offset {storage_offset!r}, size {size!r}, "
+                                     f"stride {stride!r}")
+    data = storage.data
+    if math.prod(size) and storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) >= data.size:
+        raise pickle.UnpicklingError(f"a tensor of size {tuple(size)}, stride {tuple(stride)} and offset "
+                                     f"{storage_offset} reaches past its storage of {data.size} elements")
+    xp = backend.xp_of(data)
+    item = data.itemsize
+    view = xp.lib.stride_tricks.as_strided(data[storage_offset:] if data.size else data, tuple(size),
+                                           tuple(s * item for s in stride))
+    t = Tensor._make(view)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks=None) -> Parameter:
+    return Parameter(data, requires_grad)
+
+
+def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state) -> Parameter:
+    p = Parameter(data, requires_grad)
+    if state:
+        p.__dict__.update(state if isinstance(state, dict) else {})
+    return p
+
+
+def _rebuild_from_type_v2(func, new_type, args, state):
+    t = func(*args)
+    if new_type is Parameter and not isinstance(t, Parameter):
+        t = Parameter(t, t.requires_grad)
+    if isinstance(state, dict) and state:
+        t.__dict__.update(state)
+    return t
+
+
+def _encode(obj, encoding="utf-8", errors="strict"):
+    if not isinstance(obj, str):
+        raise pickle.UnpicklingError("_codecs.encode is allowed only on strings (pickled bytes)")
+    return obj.encode(encoding, errors)
+
+
+def _unsupported_dtype(name: str):
+    raise RuntimeError(f"ember.load: the checkpoint holds a {name} tensor, and Ember has no {name} dtype "
+                       f"(Ember's dtypes: {', '.join(d.name for d in _dtype.ALL)})")
+
+
+def _torch_globals() -> dict[str, Any]:
+    """PyTorch's weights-only allow-list, each name mapped to what it means in Ember."""
+    table: dict[str, Any] = {
+        "collections.OrderedDict": OrderedDict, "collections.Counter": Counter,
+        "builtins.set": set, "builtins.bytearray": bytearray, "builtins.complex": complex,
+        "_codecs.encode": _encode,
+        "torch.Size": Size, "torch.device": _device, "torch.Tensor": Tensor,
+        "torch.nn.parameter.Parameter": Parameter,
+        "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
+        "torch._utils._rebuild_parameter": _rebuild_parameter,
+        "torch._utils._rebuild_parameter_with_state": _rebuild_parameter_with_state,
+        "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
+        "torch.storage.UntypedStorage": _StorageType(_dtype.uint8),
+    }
+    for name, storage in _STORAGE_OF.items():
+        table[f"torch.{storage}"] = _StorageType(_DTYPES[name])
+        table[f"torch.{name}"] = _DTYPES[name]
+    return table
+
+
+_TORCH_GLOBALS = _torch_globals()
+
+
+class _Unpickler(pickle.Unpickler):
+    """Maps torch's globals to Ember's; with ``weights_only`` refuses every other global."""
+
+    def __init__(self, file, weights_only: bool, load_storage: Callable) -> None:
+        super().__init__(file, encoding="utf-8")
+        self.weights_only = weights_only
+        self.load_storage = load_storage
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in _compat_pickle.NAME_MAPPING:  # Python 2 spellings, as protocol 2 writes
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        full = f"{module}.{name}"
+        if full in _TORCH_GLOBALS:
+            return _TORCH_GLOBALS[full]
+        if module == "torch" and (name in _UNSUPPORTED_DTYPES or name in _UNSUPPORTED_STORAGES):
+            _unsupported_dtype(_UNSUPPORTED_STORAGES.get(name, name))
+        if full in _safe_globals:
+            return _safe_globals[full]
+        if self.weights_only:
+            raise pickle.UnpicklingError(
+                f"Weights only load failed. Unsupported global: GLOBAL {full} was not an allowed global by "
+                f"default. Please use `ember.serialization.add_safe_globals([{full}])` or the "
+                f"`ember.serialization.safe_globals([{full}])` context manager to allowlist this global if "
+                f"you trust this class/function. {UNSAFE_MESSAGE}")
+        if module == "torch" or module.startswith("torch."):
+            raise pickle.UnpicklingError(f"ember.load: the checkpoint uses {full}, which has no Ember "
+                                         f"equivalent")
+        return super().find_class(module, name)
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
+                and isinstance(pid[1], _StorageType) and isinstance(pid[2], str) and isinstance(pid[3], str)
+                and _is_count(pid[4])):
+            raise pickle.UnpicklingError(f"unsupported persistent id {pid!r} (expected a storage)")
+        return self.load_storage(pid[1].dtype, pid[2], pid[3], pid[4])
+
+
+class _LoadedStorage:
+    """A storage read from a checkpoint: a flat array on its device."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data) -> None:
+        self.data = data
+
+
+# ---- load ---------------------------------------------------------------------------------------------
 class _Invalid(Exception):
     """A reason why a file is not a valid checkpoint (turned into a RuntimeError naming the file)."""
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
-         mmap: bool | None = None):
-    """Load an object saved by :func:`save` from a path or a binary file object.
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True, mmap: bool = False):
+    """Load an object saved by :func:`save` or ``torch.save`` (zip format) from a path or a binary
+    file object, as ``torch.load``.
 
     Args:
-        map_location: where to put the tensors: ``None`` (where they were saved), a device or
-            device string (all of them there), a dict mapping saved device strings to devices
-            (``{'cuda:1': 'cuda:0'}``), or a callable ``fn(tensor_on_cpu, saved_device_str)``
-            returning the tensor to use (or None for the default).
-        weights_only: accepted for PyTorch compatibility; ember checkpoints only ever hold data,
-            so loading is always as safe as ``weights_only=True``.
-        mmap: accepted for PyTorch compatibility; tensors are always read into memory.
+        map_location: where to put the tensors: ``None`` (where they were saved), a device or device
+            string (all of them there), a dict mapping saved locations to devices (``{'cuda:0':
+            'cpu'}``), or a callable ``fn(storage, location)`` that gets each storage as a 1-D CPU
+            tensor and returns the tensor to use (or None for the default).
+        pickle_module: must be None or the standard :mod:`pickle`.
+        weights_only: True (the default) allows only tensors, containers, numbers, strings, dtypes,
+            ``Size``, ``device`` and the globals added by :func:`add_safe_globals`; False unpickles any
+            object and can run arbitrary code: only for files from a trusted source.
+        mmap: map the storages read-only from the file instead of reading them (``f`` must be a path).
 
     Raises:
-        RuntimeError: "<file> is not a valid ember checkpoint: <reason>" for anything that is not a
-            well-formed checkpoint (other formats, pickles, truncated or corrupted files).
+        pickle.UnpicklingError: with ``weights_only``, for a global outside the allow-list.
+        RuntimeError: "<file> is not a valid checkpoint: <reason>" for anything else that is not a
+            well-formed checkpoint (other formats, legacy PyTorch files, truncated, crafted or
+            corrupted files, CRC-32 mismatches).
     """
-    if pickle_module is not None:
-        raise ValueError("ember.load does not use pickle; pickle_module is not supported")
+    if pickle_module is not None and pickle_module is not pickle:
+        raise ValueError(f"ember.load: pickle_module must be None or the standard pickle module, got "
+                         f"{pickle_module!r}")
+    if weights_only is None:
+        weights_only = True
+    if mmap and hasattr(f, "read"):
+        raise ValueError("ember.load: mmap=True needs f to be a path, not a file object")
     place = _placement(map_location)
     with _open_for_reading(f) as (fh, name):
+        head = fh.read(8)
+        fh.seek(0)
         try:
-            header = _read_header(fh)
-            arrays = _read_tensors(fh, header)
-            return _Decoder(header["tensors"], arrays, place).decode(header["object"])
+            if head.startswith(MAGIC):
+                header = _read_header(fh)
+                arrays = _read_tensors(fh, header)
+                return _Decoder(header["tensors"], arrays, place).decode(header["object"])
+            if head.startswith(b"PK"):
+                return _load_zip(fh, os.fspath(f) if mmap else None, place, bool(weights_only))
+            if head[:1] == b"\x80":
+                raise _Invalid("it is a legacy (pre-1.6, non-zip) PyTorch checkpoint, which Ember does not "
+                               "read; re-save it with torch.save in PyTorch >= 1.6")
+            raise _Invalid(f"it is neither a zip checkpoint nor an ember checkpoint (starts with {head!r})")
         except _Invalid as exc:
-            raise RuntimeError(f"{name} is not a valid ember checkpoint: {exc}") from None
+            raise RuntimeError(f"{name} is not a valid checkpoint: {exc}") from None
 
 
 @contextlib.contextmanager
@@ -240,10 +559,111 @@ def _open_for_reading(f):
         yield f, name
         return
     path = os.fspath(f)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"ember.load: {path!r} is a directory, not a checkpoint file")
     with open(path, "rb") as fh:
         yield fh, repr(path)
 
 
+def _load_zip(fh, mmap_path: str | None, place: Callable, weights_only: bool):
+    try:
+        zf = zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise _Invalid(f"it is not a readable zip archive ({exc}; truncated?)") from None
+    with zf:
+        entries = _check_entries(zf)
+        archive = entries["data.pkl"].filename[:-len("data.pkl")]
+        order = _read_entry(zf, entries, "byteorder", limit=16) if "byteorder" in entries else b"little"
+        if order not in (b"little", b"big"):
+            raise _Invalid(f"unknown byteorder {order!r}")
+        storages: dict[str, _LoadedStorage] = {}
+
+        def load_storage(dt: _dtype.dtype, key: str, location: str, numel: int) -> _LoadedStorage:
+            if key in storages:
+                return storages[key]
+            info = entries.get(f"data/{key}")
+            if info is None:
+                raise _Invalid(f"the pickle refers to storage {key!r}, but there is no entry {archive}data/{key}")
+            if info.file_size != numel * dt.itemsize:
+                raise _Invalid(f"entry {info.filename} holds {info.file_size} bytes, but its storage of "
+                               f"{numel} {dt.name} elements needs {numel * dt.itemsize}")
+            np_dt = dt.np.newbyteorder("<" if order == b"little" else ">")
+            if mmap_path is not None and numel:
+                arr = _mapped_entry(zf, info, mmap_path, np_dt, numel)
+            else:
+                arr = np.frombuffer(bytearray(_read_entry(zf, entries, f"data/{key}")), dtype=np_dt)
+            if np_dt != dt.np:  # a big-endian file on a little-endian machine, or the reverse
+                arr = arr.astype(dt.np)
+            if dt.np == np.bool_ and (arr.view(np.uint8) > 1).any():
+                raise _Invalid(f"entry {info.filename} is a bool storage but holds bytes other than 0 and 1")
+            storages[key] = _LoadedStorage(place(arr, location))
+            return storages[key]
+
+        pkl = _read_entry(zf, entries, "data.pkl")
+        try:
+            return _Unpickler(io.BytesIO(pkl), weights_only, load_storage).load()
+        except pickle.UnpicklingError:
+            raise
+        except _Invalid:
+            raise
+        except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError,
+                struct.error) as exc:
+            if not weights_only:
+                raise
+            raise _Invalid(f"data.pkl is not a valid checkpoint pickle ({type(exc).__name__}: {exc})") from None
+
+
+def _check_entries(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The entries by name relative to the archive folder, after checking the names and methods."""
+    infos = zf.infolist()
+    pkls = [i.filename for i in infos if i.filename.endswith("data.pkl") and i.filename.count("/") == 1]
+    if len(pkls) != 1:
+        raise _Invalid("the zip has no single <archive>/data.pkl entry (not a PyTorch checkpoint)")
+    prefix = pkls[0][:-len("data.pkl")]
+    entries = {}
+    for info in infos:
+        parts = info.filename.split("/")
+        if (not info.filename.startswith(prefix) or "\\" in info.filename or info.filename.startswith("/")
+                or any(p in ("", ".", "..") for p in parts)):
+            raise _Invalid(f"the zip entry {info.filename!r} lies outside the archive folder {prefix!r}")
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise _Invalid(f"the zip entry {info.filename!r} is compressed; checkpoints store entries as they are")
+        entries[info.filename[len(prefix):]] = info
+    return entries
+
+
+def _read_entry(zf: zipfile.ZipFile, entries: dict, name: str, limit: int | None = None) -> bytes:
+    info = entries[name]
+    if limit is not None and info.file_size > limit:
+        raise _Invalid(f"entry {info.filename} holds {info.file_size} bytes, more than the {limit} expected")
+    try:
+        return zf.read(info)  # checks the CRC-32
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
+        raise _Invalid(f"cannot read entry {info.filename} ({exc})") from None
+
+
+def _mapped_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: str, np_dt, numel: int) -> np.ndarray:
+    """The entry's bytes mapped read-only from the file, after checking their CRC-32."""
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    local = fp.read(30)
+    if len(local) != 30 or local[:4] != b"PK\x03\x04":
+        raise _Invalid(f"entry {info.filename} has a bad local header")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    begin = info.header_offset + 30 + name_len + extra_len
+    if begin + info.file_size > os.path.getsize(path):
+        raise _Invalid(f"entry {info.filename} extends past the end of the file (truncated?)")
+    arr = np.memmap(path, dtype=np_dt, mode="r", offset=begin, shape=(numel,))
+    raw = arr.view(np.uint8)
+    crc = 0
+    for start in range(0, raw.size, 1 << 24):
+        crc = zlib.crc32(raw[start:start + (1 << 24)], crc)
+    if crc != info.CRC:
+        raise _Invalid(f"Bad CRC-32 for entry {info.filename}")
+    return arr
+
+
+# ---- Ember's earlier format (read only) -------------------------------------------------------
 def _remaining(fh) -> int:
     here = fh.tell()
     end = fh.seek(0, io.SEEK_END)
@@ -256,12 +676,7 @@ def _read_header(fh) -> dict:
     prefix = fh.read(_PREFIX.size)
     if len(prefix) < _PREFIX.size:
         raise _Invalid(f"the file holds {available} bytes, fewer than the {_PREFIX.size}-byte prefix")
-    magic, version, header_len = _PREFIX.unpack(prefix)
-    if magic != MAGIC:
-        hint = ""
-        if prefix.startswith(b"PK\x03\x04") or prefix[:1] == b"\x80":
-            hint = " (it looks like a PyTorch/pickle file; ember never unpickles)"
-        raise _Invalid(f"bad magic bytes {magic!r}, expected {MAGIC!r}{hint}")
+    _, version, header_len = _PREFIX.unpack(prefix)  # the caller checked the magic
     if version != VERSION:
         raise _Invalid(f"unsupported format version {version} (this ember reads version {VERSION})")
     if header_len > available - _PREFIX.size:
