@@ -648,3 +648,109 @@ def test_training_checkpoint_of_nn_model_resumes_identically(tmp_path):
         train_step(model2, optimizer2, x, y)
     for (name, a), (_, b) in zip(model.state_dict().items(), model2.state_dict().items()):
         assert a.numpy().tobytes() == b.numpy().tobytes(), name
+
+
+# ---- files exchanged with real PyTorch (only where torch is importable) ----------------------------
+def _torch_every_dtype(torch):
+    gen = torch.Generator().manual_seed(0)
+    out = OrderedDict()
+    for name in [dt.name for dt in ALL_DTYPES]:
+        dt = getattr(torch, name)
+        if dt == torch.bool:
+            t = torch.rand(3, 4, generator=gen) > 0.5
+        elif dt.is_floating_point:
+            t = (torch.randn(3, 4, generator=gen, dtype=torch.float64) * 100).to(dt)
+        else:
+            t = torch.randint(0 if dt == torch.uint8 else -100, 100, (3, 4), generator=gen, dtype=dt)
+        out[name] = t
+        out[name + "_t"] = t.t()
+        out[name + "_slice"] = t[1:, ::2]
+    return out
+
+
+def _same_as_torch(e, t):
+    assert e.dtype.name == str(t.dtype).removeprefix("torch.") and tuple(e.shape) == tuple(t.shape)
+    assert e.stride() == t.stride()
+    assert e.detach().numpy().tobytes() == t.detach().numpy().tobytes()
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_torch_writes_ember_reads(tmp_path, mmap):
+    torch = pytest.importorskip("torch")
+    sd = _torch_every_dtype(torch)
+    param = torch.nn.Parameter(torch.arange(4.0))
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.randn(5, 3)).sum().backward()
+    opt.step()
+    obj = {"tensors": sd, "param": param, "model": model.state_dict(), "optim": opt.state_dict(),
+           "meta": {"epoch": 3, "lr": 0.5, "name": "run", "shape": torch.Size([2]), "dtype": torch.float16,
+                    "device": torch.device("cpu"), "tuple": (1, 2.5), "none": None}}
+    path = tmp_path / "from_torch.pt"
+    torch.save(obj, path)
+    out = ember.load(path, weights_only=True, mmap=mmap)
+    for k, t in sd.items():
+        _same_as_torch(out["tensors"][k], t)
+    assert type(out["param"]) is Parameter and out["param"].requires_grad
+    _same_as_torch(out["param"], param)
+    for k, t in model.state_dict().items():
+        _same_as_torch(out["model"][k], t)
+    assert out["optim"]["param_groups"] == opt.state_dict()["param_groups"]
+    for i, state in opt.state_dict()["state"].items():
+        for k, t in state.items():
+            _same_as_torch(out["optim"]["state"][i][k], t)
+    assert out["meta"] == {"epoch": 3, "lr": 0.5, "name": "run", "shape": ember.Size([2]), "dtype": ember.float16,
+                           "device": ember.device("cpu"), "tuple": (1, 2.5), "none": None}
+
+
+def test_ember_writes_torch_reads(tmp_path, rng):
+    torch = pytest.importorskip("torch")
+    from ember import nn
+
+    sd = every_dtype(rng)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    opt = optim.Adam(model.parameters())
+    model(ember.randn(5, 3)).sum().backward()
+    opt.step()
+    obj = {"tensors": sd, "param": Parameter(ember.arange(4.0)), "views": [sd["float32"][1:], sd["float32"][:, 2]],
+           "model": model.state_dict(), "optim": opt.state_dict(),
+           "meta": {"epoch": 3, "shape": ember.Size([2]), "dtype": ember.float16, "device": ember.device("cpu")}}
+    path = tmp_path / "from_ember.pt"
+    ember.save(obj, path)
+    out = torch.load(path, weights_only=True)
+    for k, e in sd.items():
+        _same_as_torch(e, out["tensors"][k])
+    for e, t in zip(obj["views"], out["views"]):
+        _same_as_torch(e, t)
+    assert out["views"][0].untyped_storage().data_ptr() == out["tensors"]["float32"].untyped_storage().data_ptr()
+    assert type(out["param"]) is torch.nn.Parameter and out["param"].requires_grad
+    for k, e in model.state_dict().items():
+        _same_as_torch(e, out["model"][k])
+    torch_model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    torch_model.load_state_dict(out["model"])
+    torch_model.eval()
+    model.eval()
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    expected = model(ember.tensor(x)).detach().numpy()
+    assert np.allclose(torch_model(torch.from_numpy(x)).detach().numpy(), expected, rtol=0, atol=1e-6)
+    for i, state in opt.state_dict()["state"].items():
+        for k, e in state.items():
+            _same_as_torch(e, out["optim"]["state"][i][k])
+    assert out["meta"] == {"epoch": 3, "shape": torch.Size([2]), "dtype": torch.float16, "device": torch.device("cpu")}
+
+    ember.save({"array": np.arange(3.0), "point": Point(1, 2)}, path)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        torch.load(path, weights_only=True)
+    other = torch.load(path, weights_only=False)
+    assert np.array_equal(other["array"], np.arange(3.0)) and other["point"] == Point(1, 2)
+
+
+def test_torch_files_ember_cannot_represent(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "bf16.pt"
+    torch.save({"w": torch.ones(2, dtype=torch.bfloat16)}, path)
+    with pytest.raises(RuntimeError, match="bfloat16 tensor, and Ember has no bfloat16 dtype"):
+        ember.load(path)
+    torch.save({"w": torch.ones(2)}, path, _use_new_zipfile_serialization=False)
+    with pytest.raises(RuntimeError, match=r"legacy .*PyTorch checkpoint"):
+        ember.load(path)
