@@ -403,8 +403,8 @@ def _rebuild_parameter(data, requires_grad, backward_hooks=None) -> Parameter:
 
 def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state) -> Parameter:
     p = Parameter(data, requires_grad)
-    if state:
-        p.__dict__.update(state if isinstance(state, dict) else {})
+    if isinstance(state, dict):  # attributes the user set on the parameter
+        p.__dict__.update(state)
     return p
 
 
@@ -516,7 +516,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
         weights_only: True (the default) allows only tensors, containers, numbers, strings, dtypes,
             ``Size``, ``device`` and the globals added by :func:`add_safe_globals`; False unpickles any
             object and can run arbitrary code: only for files from a trusted source.
-        mmap: map the storages read-only from the file instead of reading them (``f`` must be a path).
+        mmap: map the storages read-only from the file instead of reading them (``f`` must be a path;
+            files in Ember's earlier format are always read into memory).
 
     Raises:
         pickle.UnpicklingError: with ``weights_only``, for a global outside the allow-list.
@@ -533,8 +534,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
         raise ValueError("ember.load: mmap=True needs f to be a path, not a file object")
     place = _placement(map_location)
     with _open_for_reading(f) as (fh, name):
+        start = fh.tell()
         head = fh.read(8)
-        fh.seek(0)
+        fh.seek(start)
         try:
             if head.startswith(MAGIC):
                 header = _read_header(fh)
