@@ -220,6 +220,12 @@ def test_interrupted_save_leaves_previous_checkpoint_intact(tmp_path, monkeypatc
     assert os.listdir(tmp_path) == ["ckpt.pt"]
 
 
+def test_atomic_save_without_unnamed_temporary_files(tmp_path, monkeypatch):
+    """Where the OS has no O_TMPFILE, saves go through a named temporary file, still atomically."""
+    monkeypatch.setattr(serialization, "_open_unnamed", lambda directory: (None, False))
+    test_interrupted_save_leaves_previous_checkpoint_intact(tmp_path, monkeypatch)
+
+
 def test_save_keeps_the_existing_file_mode(tmp_path):
     path = tmp_path / "ckpt.pt"
     ember.save({"a": 1}, path)

@@ -593,7 +593,8 @@ def _load_zip(fh, mmap_path: str | None, place: Callable, weights_only: bool):
             if mmap_path is not None and numel:
                 arr = _mapped_entry(zf, info, mmap_path, np_dt, numel)
             else:
-                arr = np.frombuffer(bytearray(_read_entry(zf, entries, f"data/{key}")), dtype=np_dt)
+                arr = np.empty(numel, dtype=np_dt)
+                _read_entry_into(zf, info, memoryview(arr.view(np.uint8)))
             if np_dt != dt.np:  # a big-endian file on a little-endian machine, or the reverse
                 arr = arr.astype(dt.np)
             if dt.np == np.bool_ and (arr.view(np.uint8) > 1).any():
@@ -640,6 +641,22 @@ def _read_entry(zf: zipfile.ZipFile, entries: dict, name: str, limit: int | None
         raise _Invalid(f"entry {info.filename} holds {info.file_size} bytes, more than the {limit} expected")
     try:
         return zf.read(info)  # checks the CRC-32
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
+        raise _Invalid(f"cannot read entry {info.filename} ({exc})") from None
+
+
+def _read_entry_into(zf: zipfile.ZipFile, info: zipfile.ZipInfo, out: memoryview) -> None:
+    """Read the whole entry into ``out`` (its exact size); zipfile checks the CRC-32 at the end."""
+    try:
+        with zf.open(info) as entry:
+            got = 0
+            while got < out.nbytes:
+                n = entry.readinto(out[got:])
+                if not n:
+                    raise _Invalid(f"the file ends inside entry {info.filename} (truncated?)")
+                got += n
+            if entry.read(1):
+                raise _Invalid(f"entry {info.filename} holds more than its declared {info.file_size} bytes")
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
         raise _Invalid(f"cannot read entry {info.filename} ({exc})") from None
 
