@@ -223,8 +223,11 @@ def _storage_of(arr: np.ndarray) -> tuple[np.ndarray, int, tuple[int, ...]]:
             last = begin // size + sum((n - 1) * s for n, s in zip(arr.shape, strides))
             if last < root.size:
                 return root, begin // size, strides
-    copy = np.ascontiguousarray(arr)
-    return copy, 0, tuple(s // size for s in copy.strides)
+    strides, step = [], 1  # row-major, as torch gives even empty tensors (NumPy may not)
+    for n in reversed(arr.shape):
+        strides.insert(0, step)
+        step *= max(n, 1)
+    return np.ascontiguousarray(arr), 0, tuple(strides)
 
 
 def _write_zip(fh, archive: str, data_pkl: bytes, storages: list[np.ndarray]) -> None:
