@@ -64,10 +64,11 @@ VERSION = 1
 _PREFIX = struct.Struct("<8sIQ")  # magic, version, header length of that format
 _MARKERS = ("__tensor__", "__tuple__", "__dict__", "__odict__", "__float__")
 _DTYPES = {d.name: d for d in _dtype.ALL}
-# PyTorch's typed storage class for each dtype; torch names Ember lacks map to their dtype name.
+# PyTorch's typed storage class for each dtype.
 _STORAGE_OF = {"float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
                "int8": "CharStorage", "int16": "ShortStorage", "int32": "IntStorage", "int64": "LongStorage",
                "uint8": "ByteStorage", "bool": "BoolStorage"}
+# torch's storages and dtypes Ember has no dtype for: loading them says which dtype is missing.
 _UNSUPPORTED_STORAGES = {"BFloat16Storage": "bfloat16", "ComplexFloatStorage": "complex64",
                          "ComplexDoubleStorage": "complex128", "QInt8Storage": "qint8",
                          "QUInt8Storage": "quint8", "QInt32Storage": "qint32"}
